@@ -1,0 +1,1 @@
+"""Liaison's domain: services, clock, Slack gateway, outbox, message builders and templates."""

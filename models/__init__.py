@@ -1,0 +1,8 @@
+"""SQLAlchemy models, one module per aggregate; importing this package registers every table on `Base.metadata`."""
+
+from models.base import Base
+from models.customer import Customer
+from models.outbox import OutboxMessage
+from models.ticket import Ticket, TicketEvent
+
+__all__ = ["Base", "Customer", "OutboxMessage", "Ticket", "TicketEvent"]

@@ -1,0 +1,32 @@
+"""The outbox: Slack messages owed because state changed, written in the same transaction as the change."""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, BigIntId, JsonDict, intpk, utc
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_state_next_attempt_at", "state", "next_attempt_at"),
+        Index("ix_outbox_ordering_key_state", "ordering_key", "state"),
+    )
+
+    id: Mapped[intpk]
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    # Rows with the same ordering key are delivered strictly in id order (a ticket's card post before its updates).
+    ordering_key: Mapped[str] = mapped_column(String(100))
+    method: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[JsonDict]
+    # When set, the ticket's card supplies `ts` (chat.update) or `thread_ts` (thread replies) at delivery time.
+    ticket_id: Mapped[int | None] = mapped_column(BigIntId, ForeignKey("tickets.id"))
+    role: Mapped[str] = mapped_column(String(16), default="plain")
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[utc]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[utc]
+    delivered_at: Mapped[utc | None]

@@ -1,0 +1,53 @@
+"""Tickets and their append-only event log."""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, BigIntId, JsonDict, intpk, slack_id, utc
+from models.customer import Customer
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_status_priority", "status", "priority"),
+        Index("ix_tickets_assignee_id_status", "assignee_id", "status"),
+    )
+
+    id: Mapped[intpk]
+    subject: Mapped[str] = mapped_column(String(250))
+    description: Mapped[str] = mapped_column(Text, default="")
+    customer_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("customers.id"), index=True)
+    priority: Mapped[str] = mapped_column(String(2))
+    status: Mapped[str] = mapped_column(String(16))
+    assignee_id: Mapped[slack_id | None]
+    requester_id: Mapped[slack_id]
+    source: Mapped[str] = mapped_column(String(16))
+    # What the ticket was made from (a modal view, a message); unique so a retry or double click cannot duplicate it.
+    source_ref: Mapped[str | None] = mapped_column(String(200), unique=True)
+    source_permalink: Mapped[str | None] = mapped_column(String(500))
+    queue_channel: Mapped[slack_id]
+    card_ts: Mapped[str | None] = mapped_column(String(32))
+    card_version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[utc]
+    updated_at: Mapped[utc]
+
+    customer: Mapped[Customer] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def key(self) -> str:
+        return f"T-{self.id}"
+
+
+class TicketEvent(Base):
+    __tablename__ = "ticket_events"
+
+    id: Mapped[intpk]
+    ticket_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("tickets.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    author_id: Mapped[slack_id]
+    body: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[JsonDict] = mapped_column(default=dict)
+    created_at: Mapped[utc]
