@@ -1,0 +1,66 @@
+"""The policy file (LIAISON_CONFIG, TOML): read once at start-up; a bad key stops start-up with a clear sentence."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
+USERGROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
+EMOJI_NAME = re.compile(r"^[a-z0-9_+'-]+$")
+
+
+class ConfigError(ValueError):
+    """The policy file is missing or wrong; the message names the key."""
+
+
+@dataclass(frozen=True)
+class LiaisonConfig:
+    queue_channel: str
+    ticket_emoji: str = "ticket"
+    agent_usergroup: str | None = None
+    agent_channel: str | None = None
+    admins: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def load(cls, path: Path) -> LiaisonConfig:
+        if not path.is_file():
+            raise ConfigError(f"LIAISON_CONFIG: no policy file at {path}.")
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{path}: not valid TOML ({error}).") from error
+        return cls.from_dict(data, source=str(path))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, source: str = "config") -> LiaisonConfig:
+        tickets = _table(data, "tickets", source)
+        agents = _table(data, "agents", source)
+        queue = tickets.get("queue_channel")
+        if not isinstance(queue, str) or not CHANNEL_ID.match(queue):
+            raise ConfigError(
+                f"{source}: tickets.queue_channel must be a Slack channel id like 'C0123ABC', got {queue!r}."
+            )
+        emoji = str(tickets.get("emoji", "ticket")).strip(":")
+        if not EMOJI_NAME.match(emoji):
+            raise ConfigError(f"{source}: tickets.emoji must be an emoji name such as 'ticket', got {emoji!r}.")
+        usergroup = agents.get("usergroup")
+        if usergroup is not None and (not isinstance(usergroup, str) or not USERGROUP_ID.match(usergroup)):
+            raise ConfigError(f"{source}: agents.usergroup must be a user group id like 'S0123ABC', got {usergroup!r}.")
+        channel = agents.get("channel")
+        if channel is not None and (not isinstance(channel, str) or not CHANNEL_ID.match(channel)):
+            raise ConfigError(f"{source}: agents.channel must be a channel id like 'C0123ABC', got {channel!r}.")
+        admins = agents.get("admins", [])
+        if not isinstance(admins, list) or not all(isinstance(a, str) for a in admins):
+            raise ConfigError(f"{source}: agents.admins must be a list of Slack user ids.")
+        return cls(queue, emoji, usergroup, channel, frozenset(admins))
+
+
+def _table(data: dict[str, Any], name: str, source: str) -> dict[str, Any]:
+    value = data.get(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{source}: [{name}] must be a table.")
+    return value

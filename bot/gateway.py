@@ -1,0 +1,156 @@
+"""The Slack boundary: the few Web API calls Liaison makes, with Slack's failures turned into three kinds of error."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+log = logging.getLogger(__name__)
+
+# Errors that will not go away by trying again; the outbox parks a message that hits one.
+PERMANENT_ERRORS = frozenset(
+    {
+        "account_inactive",
+        "cant_update_message",
+        "channel_not_found",
+        "invalid_arguments",
+        "invalid_auth",
+        "invalid_blocks",
+        "is_archived",
+        "message_not_found",
+        "missing_scope",
+        "msg_too_long",
+        "no_text",
+        "not_authed",
+        "not_in_channel",
+        "thread_not_found",
+        "token_revoked",
+        "user_not_found",
+        "user_not_in_channel",
+        "method_not_supported_for_channel_type",
+    }
+)
+
+
+class SlackError(Exception):
+    """A Web API call failed; `error` is Slack's error code (or the HTTP status)."""
+
+    permanent = False
+
+    def __init__(self, method: str, error: str, retry_after: float | None = None) -> None:
+        super().__init__(f"{method}: {error}")
+        self.method = method
+        self.error = error
+        self.retry_after = retry_after
+
+
+class SlackRejected(SlackError):
+    """Slack refused the call for a reason that retrying cannot fix."""
+
+    permanent = True
+
+
+class SlackUnavailable(SlackError):
+    """Rate limited, a 5xx, a connection failure or a transient Slack error: try again later."""
+
+
+class SlackGateway:
+    """Wraps one WebClient; services, jobs and the outbox call Slack only through this."""
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def call(self, method: str, **args: Any) -> dict[str, Any]:
+        try:
+            response = (
+                self.client.api_call(method, json=args)
+                if _json_method(method)
+                else self.client.api_call(method, params=args)
+            )
+        except SlackApiError as exc:
+            raise _classify(method, exc) from exc
+        except (OSError, TimeoutError) as exc:  # connection refused, reset, DNS, timeouts
+            raise SlackUnavailable(method, f"connection: {exc}") from exc
+        return dict(response.data) if isinstance(response.data, dict) else {}
+
+    # The calls Liaison makes, named for what they do.
+    def post_message(self, channel: str, text: str, **kw: Any) -> dict[str, Any]:
+        return self.call("chat.postMessage", channel=channel, text=text, **kw)
+
+    def update_message(self, channel: str, ts: str, text: str, **kw: Any) -> dict[str, Any]:
+        return self.call("chat.update", channel=channel, ts=ts, text=text, **kw)
+
+    def post_ephemeral(self, channel: str, user: str, text: str, **kw: Any) -> dict[str, Any]:
+        return self.call("chat.postEphemeral", channel=channel, user=user, text=text, **kw)
+
+    def permalink(self, channel: str, message_ts: str) -> str | None:
+        try:
+            return self.call("chat.getPermalink", channel=channel, message_ts=message_ts).get("permalink")
+        except SlackError as error:
+            log.warning("no permalink for %s/%s: %s", channel, message_ts, error.error)
+            return None
+
+    def message(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """One message by its ts, whether top-level or a thread reply."""
+        page = self.call("conversations.history", channel=channel, latest=ts, inclusive=True, limit=1)
+        found = [m for m in page.get("messages", []) if m.get("ts") == ts]
+        if not found:
+            page = self.call("conversations.replies", channel=channel, ts=ts, inclusive=True, limit=1)
+            found = [m for m in page.get("messages", []) if m.get("ts") == ts]
+        return found[0] if found else None
+
+    def join(self, channel: str) -> None:
+        self.call("conversations.join", channel=channel)
+
+    def open_view(self, trigger_id: str, view: dict[str, Any]) -> dict[str, Any]:
+        return self.call("views.open", trigger_id=trigger_id, view=view)
+
+    def push_view(self, trigger_id: str, view: dict[str, Any]) -> dict[str, Any]:
+        return self.call("views.push", trigger_id=trigger_id, view=view)
+
+    def publish_home(self, user_id: str, view: dict[str, Any]) -> dict[str, Any]:
+        return self.call("views.publish", user_id=user_id, view=view)
+
+    def usergroup_members(self, usergroup: str) -> list[str]:
+        return list(self.call("usergroups.users.list", usergroup=usergroup).get("users", []))
+
+    def channel_members(self, channel: str) -> list[str]:
+        members: list[str] = []
+        cursor = None
+        while True:
+            page = self.call(
+                "conversations.members", channel=channel, limit=1000, **({"cursor": cursor} if cursor else {})
+            )
+            members.extend(page.get("members", []))
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return members
+
+    def user_name(self, user_id: str) -> str:
+        user = self.call("users.info", user=user_id).get("user", {})
+        profile = user.get("profile") or {}
+        return profile.get("display_name") or user.get("real_name") or user.get("name") or user_id
+
+
+def _json_method(method: str) -> bool:
+    # Methods that carry blocks or views go as JSON so nested structures need no re-encoding.
+    return method.startswith(("chat.", "views."))
+
+
+def _classify(method: str, exc: SlackApiError) -> SlackError:
+    response = exc.response
+    status = response.status_code
+    if status == 429:
+        retry_after = response.headers.get("Retry-After") or response.headers.get("retry-after") or "1"
+        return SlackUnavailable(method, "ratelimited", retry_after=float(retry_after))
+    if status >= 500:
+        return SlackUnavailable(method, f"http_{status}")
+    error = (response.data or {}).get("error", "unknown_error") if isinstance(response.data, dict) else f"http_{status}"
+    if error == "ratelimited":
+        return SlackUnavailable(method, error, retry_after=1.0)
+    if error in PERMANENT_ERRORS or error.startswith("invalid_"):
+        return SlackRejected(method, error)
+    return SlackUnavailable(method, error)

@@ -1,0 +1,1 @@
+"""Local mode: a Slack stand-in, a signed request driver and a console."""

@@ -1,0 +1,75 @@
+"""The ticket card: one message per ticket in its queue channel, rebuilt from the ticket on every change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+    StaticSelectElement,
+)
+
+from bot.messages.common import as_dicts, option_for, person, slack_date, status_options
+from bot.text import mrkdwn, plain
+from bot.tickets import rules
+from models import Ticket
+
+# Action ids the card's controls send; handlers/actions registers one listener for each.
+CLAIM, STATUS, NOTE = "ticket_claim", "ticket_status", "ticket_note"
+PRIORITY_EMOJI = {
+    "P1": ":red_circle:",
+    "P2": ":large_orange_circle:",
+    "P3": ":large_blue_circle:",
+    "P4": ":white_circle:",
+}
+
+
+def ticket_card(ticket: Ticket) -> tuple[str, list[dict[str, Any]]]:
+    """The card's fallback text and blocks."""
+    customer = ticket.customer
+    text = f"{ticket.key} · {ticket.priority} · {rules.STATUS_LABELS[ticket.status]} · {ticket.subject}"
+    fields = [
+        MarkdownTextObject(text=f"*Customer*\n{mrkdwn(customer.name, 200)} ({customer.tier})"),
+        MarkdownTextObject(
+            text=f"*Priority*\n{PRIORITY_EMOJI[ticket.priority]} {rules.PRIORITY_LABELS[ticket.priority]}"
+        ),
+        MarkdownTextObject(text=f"*Status*\n{rules.STATUS_LABELS[ticket.status]}"),
+        MarkdownTextObject(text=f"*Assignee*\n{person(ticket.assignee_id)}"),
+    ]
+    blocks: list = [
+        HeaderBlock(text=PlainTextObject(text=plain(f"{ticket.key} · {ticket.subject}", 150), emoji=False)),
+        SectionBlock(fields=fields),
+    ]
+    if ticket.description:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=mrkdwn(ticket.description, 2000))))
+    context = f"Opened by {person(ticket.requester_id)} via {ticket.source} · {slack_date(ticket.created_at)}"
+    if ticket.source_permalink:
+        context += f" · <{ticket.source_permalink}|original message>"
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=context)]))
+    blocks.append(card_actions(ticket))
+    return text, as_dicts(blocks)
+
+
+def card_actions(ticket: Ticket) -> ActionsBlock:
+    """Claim, change status, add note; Escalate and Link to incident join this row later."""
+    options = status_options()
+    elements: list = []
+    if ticket.status not in ("solved", "closed"):
+        label = "Claim" if ticket.assignee_id is None else "Take over"
+        elements.append(ButtonElement(text=label, action_id=CLAIM, value=ticket.key, style="primary"))
+    elements.append(
+        StaticSelectElement(
+            action_id=STATUS,
+            placeholder="Change status",
+            options=options,
+            initial_option=option_for(options, ticket.status),
+        )
+    )
+    elements.append(ButtonElement(text="Add note", action_id=NOTE, value=ticket.key))
+    return ActionsBlock(block_id=f"card:{ticket.key}", elements=elements)

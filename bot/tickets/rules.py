@@ -1,0 +1,69 @@
+"""Ticket vocabulary: statuses, priorities, keys, sources and event kinds, and how to read them from user text."""
+
+from __future__ import annotations
+
+import re
+
+from bot.errors import UsageError
+from bot.text import escape
+
+STATUSES = ("new", "open", "pending", "on-hold", "solved", "closed")
+ACTIVE_STATUSES = ("new", "open", "pending", "on-hold")
+STATUS_LABELS = {
+    "new": "New",
+    "open": "Open",
+    "pending": "Pending (waiting on customer)",
+    "on-hold": "On hold",
+    "solved": "Solved",
+    "closed": "Closed",
+}
+PRIORITIES = ("P1", "P2", "P3", "P4")
+PRIORITY_LABELS = {"P1": "P1 · Urgent", "P2": "P2 · High", "P3": "P3 · Normal", "P4": "P4 · Low"}
+DEFAULT_PRIORITY = "P3"
+TIERS = ("premium", "standard")
+
+SOURCE_COMMAND, SOURCE_SHORTCUT, SOURCE_REACTION = "command", "shortcut", "reaction"
+
+CREATED, PUBLIC_REPLY, INTERNAL_NOTE, CUSTOMER_MESSAGE = "created", "public_reply", "internal_note", "customer_message"
+STATUS_CHANGE, PRIORITY_CHANGE, ASSIGNEE_CHANGE = "status_change", "priority_change", "assignee_change"
+# Events a requester who is not an agent may read; internal notes and the rest stay with the support team.
+PUBLIC_EVENTS = frozenset({CREATED, PUBLIC_REPLY, CUSTOMER_MESSAGE, STATUS_CHANGE})
+
+KEY_PATTERN = re.compile(r"^(?:T-?|#)?(\d{1,12})$", re.IGNORECASE)
+
+
+def parse_key(text: str) -> int:
+    """'T-12', 't12', '#12' or '12' → 12."""
+    match = KEY_PATTERN.match(text.strip())
+    if not match:
+        raise UsageError(f"`{_quote(text)}` is not a ticket key. Ticket keys look like `T-12`.")
+    return int(match.group(1))
+
+
+def parse_status(text: str) -> str:
+    value = text.strip().lower().replace("_", "-").replace(" ", "-")
+    value = {"onhold": "on-hold", "hold": "on-hold", "resolved": "solved", "reopen": "open"}.get(value, value)
+    if value not in STATUSES:
+        raise UsageError(f"`{_quote(text)}` is not a status. Use one of: {', '.join(STATUSES)}.")
+    return value
+
+
+def parse_priority(text: str) -> str:
+    value = text.strip().upper()
+    value = value if value.startswith("P") else f"P{value}"
+    if value not in PRIORITIES:
+        raise UsageError(f"`{_quote(text)}` is not a priority. Use P1 (urgent), P2, P3 or P4 (low).")
+    return value
+
+
+def subject_from(text: str, limit: int = 150) -> str:
+    """A subject from a message: its first non-empty line, with Slack markup of mentions and links reduced to text."""
+    line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    line = re.sub(r"<([^|>]+)\|([^>]+)>", r"\2", line)  # <url|label> → label, <@U1|name> → name
+    line = re.sub(r"<[@#!]?([^>]+)>", r"\1", line)
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+def _quote(text: str) -> str:
+    """User text echoed in an error: short, escaped, and unable to close the code span."""
+    return escape(text.strip()[:30].replace("`", "'"))

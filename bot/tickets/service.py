@@ -1,0 +1,336 @@
+"""Ticket lifecycle: every change is one unit of work that appends an event, bumps the card and queues its posts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import case, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot import outbox
+from bot.clock import Clock
+from bot.config import LiaisonConfig
+from bot.db import Database
+from bot.errors import PermissionDenied, TicketNotFound, UsageError
+from bot.messages.card import ticket_card
+from bot.templating import render
+from bot.tickets import rules
+from models import Customer, Ticket, TicketEvent
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting, and whether they are on the support team."""
+
+    user_id: str
+    is_agent: bool
+
+
+@dataclass(frozen=True)
+class TicketDraft:
+    """What a person filled in to open a ticket."""
+
+    subject: str
+    priority: str = rules.DEFAULT_PRIORITY
+    description: str = ""
+    customer_id: int | None = None
+    new_customer: str | None = None
+    new_customer_tier: str = "standard"
+    # A message in a customer's shared channel belongs to that customer.
+    customer_channel: str | None = None
+    source: str = rules.SOURCE_COMMAND
+    source_ref: str | None = None
+    source_channel: str | None = None
+    source_ts: str | None = None
+    source_permalink: str | None = None
+
+
+@dataclass
+class TicketDetails:
+    ticket: Ticket
+    events: list[TicketEvent] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Opened:
+    ticket: Ticket
+    created: bool
+
+
+class TicketService:
+    def __init__(self, database: Database, clock: Clock, config: LiaisonConfig) -> None:
+        self.database = database
+        self.clock = clock
+        self.config = config
+
+    # Reading
+
+    def customers(self) -> list[Customer]:
+        with self.database.session() as session:
+            return list(session.scalars(select(Customer).order_by(func.lower(Customer.name)).limit(100)))
+
+    def find_by_source(self, source_ref: str) -> Ticket | None:
+        with self.database.session() as session:
+            return session.scalar(select(Ticket).where(Ticket.source_ref == source_ref))
+
+    def show(self, actor: Actor, key: str) -> TicketDetails:
+        with self.database.session() as session:
+            ticket = self._get(session, key)
+            if not actor.is_agent and ticket.requester_id != actor.user_id:
+                raise PermissionDenied(f"{ticket.key} is not one of your tickets. Support agents can see every ticket.")
+            query = select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+            if not actor.is_agent:
+                query = query.where(TicketEvent.kind.in_(rules.PUBLIC_EVENTS))
+            events = list(session.scalars(query.order_by(TicketEvent.id.desc()).limit(10)))
+            return TicketDetails(ticket, list(reversed(events)))
+
+    def list(self, actor: Actor, scope: str = "open", limit: int = 20) -> list[Ticket]:
+        """Tickets most urgent first: priority, then waiting on us before waiting on the customer, then oldest."""
+        query = select(Ticket)
+        if scope == "mine":
+            mine = Ticket.assignee_id if actor.is_agent else Ticket.requester_id
+            query = query.where(mine == actor.user_id, Ticket.status.in_(rules.ACTIVE_STATUSES))
+        elif scope == "open":
+            query = query.where(Ticket.status.in_(rules.ACTIVE_STATUSES))
+        else:
+            query = query.join(Customer).where(func.lower(Customer.name).contains(scope.lower()))
+        if not actor.is_agent:
+            query = query.where(Ticket.requester_id == actor.user_id)
+        with self.database.session() as session:
+            return list(session.scalars(query.order_by(*self.urgency()).limit(limit)))
+
+    def home_lists(self, actor: Actor) -> tuple[list[Ticket], list[Ticket]]:
+        """The App Home's two lists: the actor's own open tickets, and the queue's most urgent unsolved ones."""
+        return self.list(actor, "mine", limit=20), (self.list(actor, "open", limit=10) if actor.is_agent else [])
+
+    @staticmethod
+    def urgency() -> tuple:
+        waiting_on_us = case(
+            (Ticket.status.in_(("new", "open")), 0), (Ticket.status.in_(rules.ACTIVE_STATUSES), 1), else_=2
+        )
+        return (Ticket.priority, waiting_on_us, Ticket.created_at, Ticket.id)
+
+    # Changing
+
+    def open(self, actor: Actor, draft: TicketDraft) -> Opened:
+        """Open a ticket and queue its card; opening the same source twice returns the first ticket."""
+        if draft.source_ref is not None and (existing := self.find_by_source(draft.source_ref)) is not None:
+            return Opened(existing, created=False)
+        try:
+            with self.database.session() as session:
+                return Opened(self._open(session, actor, draft), created=True)
+        except IntegrityError:
+            # Two deliveries of the same request raced; the other one won.
+            if draft.source_ref is not None and (existing := self.find_by_source(draft.source_ref)) is not None:
+                return Opened(existing, created=False)
+            raise
+
+    def _open(self, session: Session, actor: Actor, draft: TicketDraft) -> Ticket:
+        now = self.clock.now()
+        customer = self._customer(session, draft, now)
+        ticket = Ticket(
+            subject=draft.subject.strip(),
+            description=draft.description.strip(),
+            customer=customer,
+            priority=draft.priority,
+            status="new",
+            requester_id=actor.user_id,
+            source=draft.source,
+            source_ref=draft.source_ref,
+            source_permalink=draft.source_permalink,
+            queue_channel=self.config.queue_channel,
+            card_version=0,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(ticket)
+        session.flush()
+        event = self._event(session, ticket, rules.CREATED, actor.user_id, draft.description, now, source=draft.source)
+        text, blocks = ticket_card(ticket)
+        outbox.enqueue(
+            session,
+            now=now,
+            dedupe_key=f"card:{ticket.key}:post",
+            method="chat.postMessage",
+            payload={"channel": ticket.queue_channel, "text": text, "blocks": blocks, "unfurl_links": False},
+            ordering_key=self._ordering(ticket),
+            ticket_id=ticket.id,
+            role=outbox.CARD_POST,
+        )
+        self._thread_post(session, ticket, event, now)
+        outbox.enqueue(
+            session,
+            now=now,
+            dedupe_key=f"opened:{ticket.key}",
+            method="chat.postMessage",
+            payload={"channel": actor.user_id, "text": render("opened_dm.md.j2", ticket=ticket)},
+            ordering_key=f"user:{actor.user_id}",
+        )
+        if draft.source_channel and draft.source_ts:
+            outbox.enqueue(
+                session,
+                now=now,
+                dedupe_key=f"source:{ticket.key}",
+                method="chat.postMessage",
+                payload={
+                    "channel": draft.source_channel,
+                    "thread_ts": draft.source_ts,
+                    "text": render("source_reply.md.j2", author=actor.user_id, key=ticket.key, subject=ticket.subject),
+                },
+                ordering_key=f"source:{ticket.key}",
+            )
+        return ticket
+
+    def claim(self, actor: Actor, key: str) -> Ticket:
+        return self.assign(actor, key, actor.user_id)
+
+    def assign(self, actor: Actor, key: str, assignee_id: str | None) -> Ticket:
+        with self.database.session() as session:
+            ticket = self._changeable(session, actor, key)
+            if ticket.assignee_id == assignee_id:
+                return ticket
+            old, ticket.assignee_id = ticket.assignee_id, assignee_id
+            if ticket.status == "new" and assignee_id is not None:
+                ticket.status = "open"
+            self._changed(session, ticket, rules.ASSIGNEE_CHANGE, actor, old=old, new=assignee_id)
+            return ticket
+
+    def set_status(self, actor: Actor, key: str, status: str) -> Ticket:
+        with self.database.session() as session:
+            ticket = self._changeable(session, actor, key)
+            if ticket.status == status:
+                return ticket
+            old, ticket.status = ticket.status, status
+            self._changed(session, ticket, rules.STATUS_CHANGE, actor, old=old, new=status)
+            return ticket
+
+    def set_priority(self, actor: Actor, key: str, priority: str) -> Ticket:
+        with self.database.session() as session:
+            ticket = self._changeable(session, actor, key)
+            if ticket.priority == priority:
+                return ticket
+            old, ticket.priority = ticket.priority, priority
+            self._changed(session, ticket, rules.PRIORITY_CHANGE, actor, old=old, new=priority)
+            return ticket
+
+    def reply(self, actor: Actor, key: str, text: str) -> Ticket:
+        """Record a public reply to the customer; a reply to a new ticket opens it."""
+        with self.database.session() as session:
+            ticket = self._changeable(session, actor, key)
+            if ticket.status == "new":
+                ticket.status = "open"
+            self._changed(session, ticket, rules.PUBLIC_REPLY, actor, body=text)
+            return ticket
+
+    def note(self, actor: Actor, key: str, text: str) -> Ticket:
+        with self.database.session() as session:
+            ticket = self._changeable(session, actor, key)
+            self._changed(session, ticket, rules.INTERNAL_NOTE, actor, body=text)
+            return ticket
+
+    def customer_message(self, actor: Actor, key: str, text: str) -> Ticket:
+        """Record a message from the customer; the requester may add one to their own ticket."""
+        with self.database.session() as session:
+            ticket = self._get(session, key)
+            if not actor.is_agent and ticket.requester_id != actor.user_id:
+                raise self._refusal(ticket)
+            if ticket.status in ("pending", "solved"):
+                ticket.status = "open"  # the customer answered, or came back: the ball is with us again
+            self._changed(session, ticket, rules.CUSTOMER_MESSAGE, actor, body=text)
+            return ticket
+
+    # Internals
+
+    def _get(self, session: Session, key: str) -> Ticket:
+        number = rules.parse_key(key)
+        ticket = session.get(Ticket, number)
+        if ticket is None:
+            raise TicketNotFound(f"T-{number}")
+        return ticket
+
+    def _changeable(self, session: Session, actor: Actor, key: str) -> Ticket:
+        ticket = self._get(session, key)
+        if not actor.is_agent:
+            raise self._refusal(ticket)
+        return ticket
+
+    @staticmethod
+    def _refusal(ticket: Ticket) -> PermissionDenied:
+        return PermissionDenied(
+            f"Only support agents can change {ticket.key}. You can open tickets and follow the ones you opened."
+        )
+
+    def _customer(self, session: Session, draft: TicketDraft, now: datetime) -> Customer:
+        if draft.customer_id is not None:
+            customer = session.get(Customer, draft.customer_id)
+            if customer is None:
+                raise UsageError("That customer no longer exists; pick another or type a new name.")
+            return customer
+        if draft.customer_channel is not None:
+            shared = session.scalar(select(Customer).where(Customer.slack_channel_id == draft.customer_channel))
+            if shared is not None:
+                return shared
+        name = " ".join((draft.new_customer or "").split())
+        if not name:
+            raise UsageError("Pick a customer or type a new one.")
+        existing = session.scalar(select(Customer).where(func.lower(Customer.name) == name.lower()))
+        if existing is not None:
+            return existing
+        customer = Customer(name=name, tier=draft.new_customer_tier, created_at=now)
+        session.add(customer)
+        return customer
+
+    def _event(
+        self, session: Session, ticket: Ticket, kind: str, author: str, body: str, now: datetime, **data: object
+    ) -> TicketEvent:
+        event = TicketEvent(ticket_id=ticket.id, kind=kind, author_id=author, body=body, data=data, created_at=now)
+        session.add(event)
+        session.flush()
+        return event
+
+    def _changed(
+        self, session: Session, ticket: Ticket, kind: str, actor: Actor, body: str = "", **data: object
+    ) -> None:
+        now = self.clock.now()
+        ticket.updated_at = now
+        ticket.card_version += 1
+        event = self._event(session, ticket, kind, actor.user_id, body, now, **data)
+        text, blocks = ticket_card(ticket)
+        outbox.enqueue(
+            session,
+            now=now,
+            dedupe_key=f"card:{ticket.key}:v{ticket.card_version}",
+            method="chat.update",
+            payload={"text": text, "blocks": blocks},
+            ordering_key=self._ordering(ticket),
+            ticket_id=ticket.id,
+            role=outbox.CARD_UPDATE,
+        )
+        self._thread_post(session, ticket, event, now)
+
+    def _thread_post(self, session: Session, ticket: Ticket, event: TicketEvent, now: datetime) -> None:
+        text = render(
+            "activity.md.j2",
+            kind=event.kind,
+            author=event.author_id,
+            key=ticket.key,
+            body=event.body,
+            data=event.data,
+            source=ticket.source,
+        )
+        outbox.enqueue(
+            session,
+            now=now,
+            dedupe_key=f"thread:{ticket.key}:event:{event.id}",
+            method="chat.postMessage",
+            payload={"text": text, "unfurl_links": False},
+            ordering_key=self._ordering(ticket),
+            ticket_id=ticket.id,
+            role=outbox.CARD_THREAD,
+        )
+
+    @staticmethod
+    def _ordering(ticket: Ticket) -> str:
+        return f"ticket:{ticket.id}"

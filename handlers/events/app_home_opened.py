@@ -1,0 +1,17 @@
+"""Publish the App Home tab when someone opens it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import BoltContext
+
+from bot.services import Services
+from handlers.actions.feedback import publish_home
+
+
+def app_home_opened(event: dict[str, Any], context: BoltContext) -> None:
+    if event.get("tab", "home") != "home":
+        return
+    services: Services = context["services"]
+    publish_home(services, event["user"])

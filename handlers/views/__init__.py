@@ -1,0 +1,12 @@
+"""Modal submissions."""
+
+from slack_bolt import App
+
+from bot.messages.modals import ADD_NOTE, NEW_TICKET
+from handlers.views.add_note import add_note_submitted
+from handlers.views.new_ticket import new_ticket_submitted
+
+
+def register(app: App) -> None:
+    app.view(NEW_TICKET)(new_ticket_submitted)
+    app.view(ADD_NOTE)(add_note_submitted)

@@ -1,0 +1,145 @@
+"""The ticket service: each change is one unit of work with its event and its outbox rows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.clock import MovableClock
+from bot.config import LiaisonConfig
+from bot.db import Database
+from bot.errors import PermissionDenied, TicketNotFound, UsageError
+from bot.tickets.service import Actor, TicketDraft, TicketService
+from models import OutboxMessage, TicketEvent
+
+AGENT = Actor("U0AGENT01", is_agent=True)
+OTHER_AGENT = Actor("U0AGENT02", is_agent=True)
+REQUESTER = Actor("U0REQ0001", is_agent=False)
+STRANGER = Actor("U0STRANGE", is_agent=False)
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock(datetime(2026, 12, 1, 15, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def tickets(database: Database, clock: MovableClock) -> TicketService:
+    return TicketService(database, clock, LiaisonConfig(queue_channel="C0QUEUE01"))
+
+
+def draft(**kw: object) -> TicketDraft:
+    values: dict = {"subject": "Checkout fails", "new_customer": "Acme", "priority": "P2"} | kw
+    return TicketDraft(**values)
+
+
+def outbox_keys(database: Database) -> list[str]:
+    with database.session() as session:
+        return list(session.scalars(select(OutboxMessage.dedupe_key).order_by(OutboxMessage.id)))
+
+
+def test_opening_a_ticket_queues_its_card_activity_and_a_dm_in_one_commit(
+    tickets: TicketService, database: Database
+) -> None:
+    opened = tickets.open(REQUESTER, draft(description="Since 9am"))
+    assert opened.created and opened.ticket.key == "T-1"
+    assert opened.ticket.status == "new" and opened.ticket.customer.name == "Acme"
+    assert outbox_keys(database) == ["card:T-1:post", "thread:T-1:event:1", "opened:T-1"]
+
+
+def test_the_same_source_never_opens_a_second_ticket(tickets: TicketService, database: Database) -> None:
+    first = tickets.open(REQUESTER, draft(source_ref="view:V123"))
+    again = tickets.open(AGENT, draft(source_ref="view:V123", subject="Other"))
+    assert not again.created and again.ticket.id == first.ticket.id
+    assert len(outbox_keys(database)) == 3
+
+
+def test_existing_customer_is_reused_case_insensitively(tickets: TicketService) -> None:
+    first = tickets.open(REQUESTER, draft(new_customer="Acme Corp"))
+    second = tickets.open(REQUESTER, draft(new_customer="acme  corp"))
+    assert first.ticket.customer_id == second.ticket.customer_id
+
+
+def test_a_ticket_needs_a_customer(tickets: TicketService) -> None:
+    with pytest.raises(UsageError, match="customer"):
+        tickets.open(REQUESTER, draft(new_customer=None))
+
+
+def test_claim_opens_a_new_ticket_and_bumps_the_card(tickets: TicketService, database: Database) -> None:
+    tickets.open(REQUESTER, draft())
+    ticket = tickets.claim(AGENT, "T-1")
+    assert ticket.assignee_id == AGENT.user_id and ticket.status == "open" and ticket.card_version == 1
+    assert outbox_keys(database)[-2:] == ["card:T-1:v1", "thread:T-1:event:2"]
+
+
+def test_repeating_a_change_is_a_no_op(tickets: TicketService, database: Database) -> None:
+    tickets.open(REQUESTER, draft())
+    tickets.claim(AGENT, "T-1")
+    tickets.claim(AGENT, "T-1")
+    tickets.set_status(AGENT, "T-1", "open")
+    assert outbox_keys(database).count("card:T-1:v2") == 0
+
+
+def test_every_change_is_logged_in_order(tickets: TicketService, database: Database, clock: MovableClock) -> None:
+    tickets.open(REQUESTER, draft())
+    for change in (
+        lambda: tickets.assign(AGENT, "T-1", OTHER_AGENT.user_id),
+        lambda: tickets.set_priority(AGENT, "T-1", "P1"),
+        lambda: tickets.reply(AGENT, "T-1", "Looking now"),
+        lambda: tickets.set_status(AGENT, "T-1", "pending"),
+        lambda: tickets.customer_message(REQUESTER, "T-1", "Still failing"),
+        lambda: tickets.note(AGENT, "T-1", "Customer on legacy plan"),
+    ):
+        clock.advance(timedelta(minutes=1))
+        change()
+    with database.session() as session:
+        events = list(session.scalars(select(TicketEvent).order_by(TicketEvent.id)))
+    assert [e.kind for e in events] == [
+        "created", "assignee_change", "priority_change", "public_reply", "status_change", "customer_message",
+        "internal_note",
+    ]
+    assert events[2].data == {"old": "P2", "new": "P1"}
+    assert events[0].created_at < events[-1].created_at
+
+
+def test_a_customer_message_reopens_a_pending_ticket(tickets: TicketService) -> None:
+    tickets.open(REQUESTER, draft())
+    tickets.set_status(AGENT, "T-1", "pending")
+    assert tickets.customer_message(AGENT, "T-1", "Here are the logs").status == "open"
+
+
+def test_non_agents_cannot_change_tickets_but_may_add_to_their_own(tickets: TicketService) -> None:
+    tickets.open(REQUESTER, draft())
+    with pytest.raises(PermissionDenied, match="Only support agents can change T-1"):
+        tickets.set_status(REQUESTER, "T-1", "solved")
+    with pytest.raises(PermissionDenied):
+        tickets.customer_message(STRANGER, "T-1", "hi")
+    tickets.customer_message(REQUESTER, "T-1", "More detail")
+
+
+def test_internal_notes_stay_internal(tickets: TicketService) -> None:
+    tickets.open(REQUESTER, draft())
+    tickets.note(AGENT, "T-1", "secret")
+    tickets.reply(AGENT, "T-1", "public")
+    assert "internal_note" in [e.kind for e in tickets.show(AGENT, "T-1").events]
+    assert "internal_note" not in [e.kind for e in tickets.show(REQUESTER, "T-1").events]
+    with pytest.raises(PermissionDenied):
+        tickets.show(STRANGER, "T-1")
+
+
+def test_unknown_ticket_is_named(tickets: TicketService) -> None:
+    with pytest.raises(TicketNotFound, match="There is no ticket T-99"):
+        tickets.claim(AGENT, "T-99")
+
+
+def test_list_is_most_urgent_first(tickets: TicketService, clock: MovableClock) -> None:
+    for subject, priority in [("low", "P4"), ("urgent old", "P1"), ("normal", "P3"), ("urgent new", "P1")]:
+        clock.advance(timedelta(minutes=1))
+        tickets.open(REQUESTER, draft(subject=subject, priority=priority))
+    tickets.set_status(AGENT, "T-2", "pending")  # waiting on the customer: after the other P1
+    tickets.set_status(AGENT, "T-3", "solved")
+    assert [t.subject for t in tickets.list(AGENT, "open")] == ["urgent new", "urgent old", "low"]
+    assert [t.subject for t in tickets.list(AGENT, "acme")][:2] == ["urgent new", "urgent old"]
+    assert tickets.list(STRANGER, "open") == []
