@@ -33,7 +33,8 @@ PRIORITY_EMOJI = {
 def ticket_card(ticket: Ticket) -> tuple[str, list[dict[str, Any]]]:
     """The card's fallback text and blocks."""
     customer = ticket.customer
-    text = f"{ticket.key} · {ticket.priority} · {rules.STATUS_LABELS[ticket.status]} · {ticket.subject}"
+    # The fallback text is shown in notifications and parsed as mrkdwn, so it is escaped like any user text.
+    text = f"{ticket.key} · {ticket.priority} · {rules.STATUS_LABELS[ticket.status]} · {mrkdwn(ticket.subject, 200)}"
     fields = [
         MarkdownTextObject(text=f"*Customer*\n{mrkdwn(customer.name, 200)} ({customer.tier})"),
         MarkdownTextObject(

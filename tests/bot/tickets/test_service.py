@@ -97,7 +97,12 @@ def test_every_change_is_logged_in_order(tickets: TicketService, database: Datab
     with database.session() as session:
         events = list(session.scalars(select(TicketEvent).order_by(TicketEvent.id)))
     assert [e.kind for e in events] == [
-        "created", "assignee_change", "priority_change", "public_reply", "status_change", "customer_message",
+        "created",
+        "assignee_change",
+        "priority_change",
+        "public_reply",
+        "status_change",
+        "customer_message",
         "internal_note",
     ]
     assert events[2].data == {"old": "P2", "new": "P1"}

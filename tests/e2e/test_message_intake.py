@@ -1,0 +1,87 @@
+"""Tickets from Slack messages: the "Create ticket" shortcut and the emoji trigger."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from bot.db import Database
+from bot.local.driver import SlackDriver
+from bot.local.standin import SlackStandIn
+from models import Customer, Ticket
+from tests.e2e.conftest import ALICE, BOB, CAROL, GENERAL
+from tests.e2e.helpers import block_texts, card
+
+REPORT = "Checkout is down for our EU shop\nCustomers see error 502 since 09:10."
+
+
+def ticket_count(database: Database) -> int:
+    with database.session() as session:
+        return session.scalar(select(func.count()).select_from(Ticket))
+
+
+def test_shortcut_prefills_the_modal_and_replies_in_the_original_thread(
+    driver: SlackDriver, slack: SlackStandIn, database: Database, deliver
+) -> None:
+    ts = slack.post_user_message(GENERAL, CAROL, REPORT)
+    assert driver.message_shortcut(ALICE, "create_ticket", GENERAL, ts).status == 200
+    (view,) = slack.view_stack(ALICE)
+    blocks = {b.get("block_id"): b for b in view["blocks"]}
+    assert blocks["subject"]["element"]["initial_value"] == "Checkout is down for our EU shop"
+    assert blocks["description"]["element"]["initial_value"] == REPORT
+    assert "/archives/" in block_texts(view["blocks"])
+
+    assert driver.submit_view(ALICE, {"new_customer": {"value": "Acme EU"}}).status == 200
+    with database.session() as session:
+        opened = session.get(Ticket, 1)
+        assert opened.source == "shortcut" and opened.source_permalink and "/archives/" in opened.source_permalink
+    deliver()
+    (reply,) = slack.replies(GENERAL, ts)
+    assert "opened *T-1* from this message" in reply["text"]
+    assert "original message" in block_texts(card(slack)["blocks"])
+
+    again = driver.message_shortcut(BOB, "create_ticket", GENERAL, ts)
+    assert again.status == 200
+    assert "already has a ticket: *T-1*" in slack.response_posts()[-1]["body"]["text"]
+    assert slack.view_stack(BOB) == []
+
+
+def test_reacting_with_the_ticket_emoji_opens_one_ticket_however_many_react(
+    driver: SlackDriver, slack: SlackStandIn, database: Database, deliver
+) -> None:
+    ts = slack.post_user_message(GENERAL, CAROL, REPORT)
+    assert driver.reaction_added(BOB, GENERAL, ts, "ticket").status == 200
+    driver.reaction_added(ALICE, GENERAL, ts, "ticket")
+    driver.reaction_added(BOB, GENERAL, ts, "ticket", retry_num=1, retry_reason="http_timeout")
+    assert ticket_count(database) == 1
+    with database.session() as session:
+        opened = session.get(Ticket, 1)
+        assert (opened.source, opened.requester_id, opened.subject) == (
+            "reaction",
+            BOB,
+            "Checkout is down for our EU shop",
+        )
+        assert opened.customer.name == "Unknown customer"
+    deliver()
+    assert len(slack.replies(GENERAL, ts)) == 1
+
+
+def test_other_emoji_do_nothing(driver: SlackDriver, slack: SlackStandIn, database: Database) -> None:
+    ts = slack.post_user_message(GENERAL, CAROL, REPORT)
+    driver.reaction_added(BOB, GENERAL, ts, "eyes")
+    assert ticket_count(database) == 0
+
+
+def test_a_message_in_a_customer_channel_belongs_to_that_customer(
+    driver: SlackDriver, slack: SlackStandIn, database: Database, liaison
+) -> None:
+    slack.add_channel("C0ACMESHR1", "acme-shared", members=[ALICE, CAROL, slack.bot_user_id])
+    with database.session() as session:
+        session.add(
+            Customer(
+                name="Acme", tier="premium", slack_channel_id="C0ACMESHR1", created_at=liaison.services.clock.now()
+            )
+        )
+    ts = slack.post_user_message("C0ACMESHR1", CAROL, "Our dashboard is blank")
+    driver.reaction_added(ALICE, "C0ACMESHR1", ts, "ticket")
+    with database.session() as session:
+        assert session.get(Ticket, 1).customer.tier == "premium"
