@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 POSTGRES_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-sqlite test-postgres lint bench install
+.PHONY: run test test-sqlite test-postgres lint bench install migrate
 
 install: $(VENV)/.installed
 
@@ -16,6 +16,9 @@ $(VENV)/.installed: requirements.txt
 
 run: install
 	$(BIN)/python app.py
+
+migrate: install
+	$(BIN)/alembic upgrade head
 
 lint: install
 	$(BIN)/ruff check .

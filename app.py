@@ -17,6 +17,7 @@ import handlers
 from bot.clock import Clock, SystemClock
 from bot.config import ConfigError, LiaisonConfig
 from bot.db import Database
+from bot.migrate import upgrade
 from bot.scheduler import build_scheduler
 from bot.services import Services
 from bot.settings import Settings, SettingsError
@@ -68,6 +69,7 @@ def _settings_or_exit() -> Settings:
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = _settings_or_exit()
+    upgrade(settings.database_url)  # gunicorn deployments migrate in the Procfile's release step instead
     try:
         if settings.local_mode:
             from bot.local.run import run_local

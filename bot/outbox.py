@@ -8,6 +8,7 @@ ones park the row with its reason, and later rows of the key go on.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -79,9 +80,16 @@ class OutboxDispatcher:
         self.gateway = gateway
         self.clock = clock
         self.batch_size = batch_size
+        # One drain at a time per process: the scheduler and the local console may both ask. Across processes
+        # (PostgreSQL) the row locks keep drains apart.
+        self._lock = threading.Lock()
 
     def drain(self, max_rounds: int = 50) -> DrainResult:
         """Deliver everything due now, round after round, until nothing is left that can go."""
+        with self._lock:
+            return self._drain(max_rounds)
+
+    def _drain(self, max_rounds: int) -> DrainResult:
         total = DrainResult()
         for _ in range(max_rounds):
             result = self._round()

@@ -7,24 +7,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import text
 
 from bot.db import Database
+from bot.migrate import upgrade
 from models import Base
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def alembic_config(url: str) -> Config:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.attributes["url"] = url
-    config.attributes["configure_logger"] = False
-    return config
 
 
 @pytest.fixture(scope="session")
@@ -42,7 +31,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="session")
 def migrated_database(database_url: str) -> Iterator[Database]:
-    command.upgrade(alembic_config(database_url), "head")
+    upgrade(database_url)
     database = Database(database_url)
     yield database
     database.dispose()
@@ -59,3 +48,7 @@ def database(migrated_database: Database) -> Database:
             for table in tables:
                 connection.execute(text(f"DELETE FROM {table}"))
     return migrated_database
+
+
+# The Slack stand-in, the real Bolt app on a loopback port and the signing driver, for end-to-end tests anywhere.
+pytest_plugins = ["tests.slack_fixtures"]

@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.local.driver import SlackDriver
 from bot.local.standin import SlackStandIn
-from tests.e2e.conftest import QUEUE
+from tests.slack_fixtures import QUEUE
 
 
 def card(slack: SlackStandIn, key: str = "T-1") -> dict[str, Any]:

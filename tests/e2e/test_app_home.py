@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot.local.driver import SlackDriver
 from bot.local.standin import SlackStandIn
-from tests.e2e.conftest import ALICE, BOB, CAROL
 from tests.e2e.helpers import block_texts, open_ticket
+from tests.slack_fixtures import ALICE, BOB, CAROL
 
 
 def test_home_shows_my_tickets_and_the_urgent_queue(driver: SlackDriver, slack: SlackStandIn) -> None:

@@ -13,8 +13,8 @@ from bot.local.driver import SlackDriver
 from bot.local.standin import SlackStandIn
 from bot.text import TRUNCATION_MARKER
 from models import Ticket
-from tests.e2e.conftest import ALICE, CAROL
 from tests.e2e.helpers import card, mrkdwn_texts, open_ticket, thread
+from tests.slack_fixtures import ALICE, CAROL
 
 HOSTILE = "<!channel> <!here> <@U0BOB0001> <https://evil.example|click me> & more"
 

@@ -6,8 +6,8 @@ from bot.db import Database
 from bot.local.driver import SlackDriver
 from bot.local.standin import SlackStandIn
 from models import Ticket
-from tests.e2e.conftest import ALICE, BOB, CAROL, QUEUE
 from tests.e2e.helpers import block_texts, card, open_ticket, thread
+from tests.slack_fixtures import ALICE, BOB, CAROL, QUEUE
 
 
 def test_claim_button_assigns_the_clicker_and_updates_the_card(

@@ -8,8 +8,8 @@ from bot.db import Database
 from bot.local.driver import SlackDriver
 from bot.local.standin import SlackStandIn
 from models import Customer, Ticket
-from tests.e2e.conftest import ALICE, BOB, CAROL, GENERAL
 from tests.e2e.helpers import block_texts, card
+from tests.slack_fixtures import ALICE, BOB, CAROL, GENERAL
 
 REPORT = "Checkout is down for our EU shop\nCustomers see error 502 since 09:10."
 

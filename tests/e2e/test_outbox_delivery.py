@@ -11,8 +11,8 @@ from bot.db import Database
 from bot.local.driver import SlackDriver
 from bot.local.standin import SlackStandIn
 from models import OutboxMessage
-from tests.e2e.conftest import ALICE, QUEUE
 from tests.e2e.helpers import card, open_ticket, thread
+from tests.slack_fixtures import ALICE, QUEUE
 
 STATUSES = ["open", "pending", "on-hold", "open", "solved"]
 

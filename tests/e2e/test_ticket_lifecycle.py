@@ -12,8 +12,8 @@ from bot.db import Database
 from bot.local.driver import SlackDriver
 from bot.local.standin import SlackStandIn
 from models import Ticket, TicketEvent
-from tests.e2e.conftest import ALICE, BOB, CAROL
 from tests.e2e.helpers import block_texts, card, open_ticket, thread
+from tests.slack_fixtures import ALICE, BOB, CAROL
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 

@@ -4,8 +4,8 @@ from alembic import command
 from sqlalchemy import inspect
 
 from bot.db import Database
+from bot.migrate import alembic_config
 from models import Base
-from tests.conftest import alembic_config
 
 
 def test_migrations_build_every_model_table(database: Database) -> None:

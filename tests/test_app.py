@@ -1,0 +1,147 @@
+"""The run command's three ways to serve: HTTP with credentials (python app.py and gunicorn), and Socket Mode."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.local.driver import SlackDriver
+from bot.local.standin import SlackStandIn
+from bot.local.workspace import seed
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "process-test-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def workspace() -> Iterator[SlackStandIn]:
+    standin = SlackStandIn()
+    seed(standin)
+    standin.start()
+    yield standin
+    standin.stop()
+
+
+def start(command: list[str], env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=os.environ | env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def wait_healthy(port: int, process: subprocess.Popen, timeout: float = 30) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the bot exited early:\n{process.stdout.read()}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
+                return json.loads(response.read())
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail("the bot never answered /healthz")
+
+
+def stop(process: subprocess.Popen) -> str:
+    process.terminate()
+    try:
+        output, _ = process.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+    return output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [sys.executable, "app.py"],
+        [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", "127.0.0.1:{port}", "app:wsgi()"],
+    ],
+    ids=["python-app", "gunicorn"],
+)
+def test_with_credentials_it_serves_slack_events_and_healthz(
+    command: list[str], workspace: SlackStandIn, database_url: str, migrated_database: object
+) -> None:
+    port = free_port()
+    env = {
+        "SLACK_BOT_TOKEN": workspace.bot_token,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": workspace.api_url,
+        "PORT": str(port),
+        "DATABASE_URL": database_url,
+        "LIAISON_CONFIG": "config/liaison.toml",
+    }
+    process = start([part.format(port=port) for part in command], env)
+    try:
+        assert wait_healthy(port, process) == {"ok": True, "database": "reachable"}
+        driver = SlackDriver(
+            events_url=f"http://127.0.0.1:{port}/slack/events", signing_secret=SECRET, standin=workspace
+        )
+        answer = driver.command("U0ALICE01", "help")
+        assert answer.status == 200 and "/ticket new" in answer.json()["text"]
+        assert driver.post_raw(b"command=%2Fticket&text=help", {}).status == 401
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/nowhere", timeout=2)
+        assert missing.value.code == 404
+        missing.value.close()
+    finally:
+        stop(process)
+    assert workspace.calls("auth.test"), "the app checks its token with Slack at start-up"
+
+
+def test_with_an_app_token_it_connects_by_socket_mode(
+    workspace: SlackStandIn, database_url: str, migrated_database: object
+) -> None:
+    env = {
+        "SLACK_BOT_TOKEN": workspace.bot_token,
+        "SLACK_APP_TOKEN": "xapp-1-local",
+        "SLACK_API_URL": workspace.api_url,
+        "PORT": str(free_port()),
+        "DATABASE_URL": database_url,
+        "LIAISON_CONFIG": "config/liaison.toml",
+    }
+    process = start([sys.executable, "app.py"], env)
+    try:
+        deadline = time.monotonic() + 30
+        while not workspace.calls("apps.connections.open") and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        output = stop(process)
+    (call,) = workspace.calls("apps.connections.open")[:1]
+    assert call.status == 200, output
+    assert "Socket Mode" in output
+
+
+def test_bad_settings_stop_start_up_with_a_sentence(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=ROOT,
+        env=os.environ | {"PORT": "eighty"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode != 0
+    assert "PORT must be a TCP port number (1-65535), got 'eighty'." in result.stderr
