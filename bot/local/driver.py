@@ -235,7 +235,9 @@ class SlackDriver:
             except ValueError:
                 answer = {"text": response.text}
             if isinstance(answer, dict):
-                self.standin.post_response(answer, channel=channel["id"], user=user_id)
+                error = self.standin.post_response(answer, channel=channel["id"], user=user_id)
+                if error is not None:  # Slack would show the person an error instead of the answer
+                    raise AssertionError(f"Slack would refuse the answer to {command} {text!r}: {error}")
         return response
 
     def submit_view(

@@ -147,7 +147,16 @@ class TicketService:
         )
         session.add(ticket)
         session.flush()
-        event = self._event(session, ticket, rules.CREATED, actor.user_id, draft.description, now, source=draft.source)
+        event = self._event(
+            session,
+            ticket,
+            rules.CREATED,
+            actor.user_id,
+            draft.description,
+            now,
+            source=draft.source,
+            priority=draft.priority,
+        )
         text, blocks = ticket_card(ticket)
         outbox.enqueue(
             session,

@@ -1,0 +1,1 @@
+"""SLA clocks: business calendars, policies, and the timers that remind before and at a breach."""
