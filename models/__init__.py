@@ -3,6 +3,7 @@
 from models.base import Base
 from models.customer import Customer
 from models.outbox import OutboxMessage
+from models.sla import SlaClock, Timer
 from models.ticket import Ticket, TicketEvent
 
-__all__ = ["Base", "Customer", "OutboxMessage", "Ticket", "TicketEvent"]
+__all__ = ["Base", "Customer", "OutboxMessage", "SlaClock", "Ticket", "TicketEvent", "Timer"]

@@ -31,6 +31,8 @@ class Ticket(Base):
     queue_channel: Mapped[slack_id]
     card_ts: Mapped[str | None] = mapped_column(String(32))
     card_version: Mapped[int] = mapped_column(Integer, default=0)
+    # The nearest running SLA deadline, kept with the clocks so lists sort by it in SQL.
+    next_deadline_at: Mapped[utc | None] = mapped_column(index=True)
     created_at: Mapped[utc]
     updated_at: Mapped[utc]
 
