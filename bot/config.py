@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.errors import ConfigError
+from bot.sla.config import parse_calendars, parse_policies
+from bot.sla.policy import PolicyBook
+
 CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 USERGROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
 EMOJI_NAME = re.compile(r"^[a-z0-9_+'-]+$")
-
-
-class ConfigError(ValueError):
-    """The policy file is missing or wrong; the message names the key."""
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class LiaisonConfig:
     agent_usergroup: str | None = None
     agent_channel: str | None = None
     admins: frozenset[str] = field(default_factory=frozenset)
+    sla: PolicyBook = field(default_factory=PolicyBook)
 
     @classmethod
     def load(cls, path: Path) -> LiaisonConfig:
@@ -56,7 +57,9 @@ class LiaisonConfig:
         admins = agents.get("admins", [])
         if not isinstance(admins, list) or not all(isinstance(a, str) for a in admins):
             raise ConfigError(f"{source}: agents.admins must be a list of Slack user ids.")
-        return cls(queue, emoji, usergroup, channel, frozenset(admins))
+        calendars = parse_calendars(_table(data, "calendars", source))
+        sla = parse_policies(_table(data, "sla", source), calendars)
+        return cls(queue, emoji, usergroup, channel, frozenset(admins), sla)
 
 
 def _table(data: dict[str, Any], name: str, source: str) -> dict[str, Any]:

@@ -17,3 +17,7 @@ class TicketNotFound(UserFacingError):
 
 class PermissionDenied(UserFacingError):
     """The actor may not do this; the message says who may."""
+
+
+class ConfigError(ValueError):
+    """The policy file is missing or wrong; the message names the key and the reason."""

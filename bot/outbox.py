@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, exists, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from bot.clock import Clock
@@ -41,24 +42,22 @@ def enqueue(
     role: str = PLAIN,
 ) -> bool:
     """Add a message to the outbox in the caller's transaction; False when its dedupe key was already there."""
-    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)) is not None:
-        return False
-    session.add(
-        OutboxMessage(
-            dedupe_key=dedupe_key,
-            ordering_key=ordering_key,
-            method=method,
-            payload=payload,
-            ticket_id=ticket_id,
-            role=role,
-            state=PENDING,
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
-        )
-    )
-    session.flush()
-    return True
+    row = {
+        "dedupe_key": dedupe_key,
+        "ordering_key": ordering_key,
+        "method": method,
+        "payload": payload,
+        "ticket_id": ticket_id,
+        "role": role,
+        "state": PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    # One statement whatever the database: a duplicate key is skipped by the database, not by a prior SELECT.
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(OutboxMessage).values(row).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return session.execute(statement).rowcount == 1
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import BigIntId, Base, JsonDict, intpk, utc
+from models.base import Base, BigIntId, JsonDict, intpk, utc
 
 
 class SlaClock(Base):

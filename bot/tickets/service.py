@@ -116,10 +116,12 @@ class TicketService:
 
     def open(self, actor: Actor, draft: TicketDraft) -> Opened:
         """Open a ticket and queue its card; opening the same source twice returns the first ticket."""
-        if draft.source_ref is not None and (existing := self.find_by_source(draft.source_ref)) is not None:
-            return Opened(existing, created=False)
         try:
             with self.database.session() as session:
+                if draft.source_ref is not None:
+                    existing = session.scalar(select(Ticket).where(Ticket.source_ref == draft.source_ref))
+                    if existing is not None:
+                        return Opened(existing, created=False)
                 return Opened(self._open(session, actor, draft), created=True)
         except IntegrityError:
             # Two deliveries of the same request raced; the other one won.
