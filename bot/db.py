@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -51,3 +52,13 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def insert_new(session: Session, model: type, values: dict, *, unique: str) -> bool:
+    """INSERT one row unless a row with the same `unique` column value exists; True when inserted.
+
+    One statement on SQLite and PostgreSQL alike, so a duplicate costs no prior SELECT and cannot race.
+    """
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(model).values(values).on_conflict_do_nothing(index_elements=[unique])
+    return session.execute(statement).rowcount == 1

@@ -14,11 +14,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, exists, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from bot.clock import Clock
-from bot.db import Database
+from bot.db import Database, insert_new
 from bot.gateway import SlackError, SlackGateway
 from models import OutboxMessage, Ticket
 
@@ -54,10 +53,7 @@ def enqueue(
         "next_attempt_at": now,
         "created_at": now,
     }
-    # One statement whatever the database: a duplicate key is skipped by the database, not by a prior SELECT.
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(OutboxMessage).values(row).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    return session.execute(statement).rowcount == 1
+    return insert_new(session, OutboxMessage, row, unique="dedupe_key")
 
 
 @dataclass

@@ -12,6 +12,7 @@ from bot.db import Database
 from bot.gateway import SlackGateway
 from bot.outbox import OutboxDispatcher
 from bot.permissions import AgentDirectory
+from bot.sla.sweep import TimerSweep
 from bot.tickets.intake import MessageIntake
 from bot.tickets.service import Actor, TicketService
 
@@ -26,6 +27,7 @@ class Services:
     tickets: TicketService
     dispatcher: OutboxDispatcher
     reactions: MessageIntake
+    sweep: TimerSweep
 
     @classmethod
     def build(cls, *, config: LiaisonConfig, clock: Clock, database: Database, client: WebClient) -> Services:
@@ -40,6 +42,7 @@ class Services:
             tickets=tickets,
             dispatcher=OutboxDispatcher(database, gateway, clock),
             reactions=MessageIntake(tickets, gateway),
+            sweep=TimerSweep(database, clock, tickets),
         )
 
     def actor(self, user_id: str) -> Actor:

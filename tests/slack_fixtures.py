@@ -45,7 +45,13 @@ def slack(clock: MovableClock) -> Iterator[SlackStandIn]:
 
 
 @pytest.fixture
-def liaison(database: Database, slack: SlackStandIn, clock: MovableClock) -> Iterator[Liaison]:
+def config() -> LiaisonConfig:
+    """The policy file the app runs with; SLA tests override this fixture with their policies."""
+    return LiaisonConfig(queue_channel=QUEUE, ticket_emoji="ticket", agent_usergroup=AGENTS)
+
+
+@pytest.fixture
+def liaison(database: Database, slack: SlackStandIn, clock: MovableClock, config: LiaisonConfig) -> Iterator[Liaison]:
     settings = Settings(
         bot_token=slack.bot_token,
         signing_secret=SIGNING_SECRET,
@@ -55,7 +61,6 @@ def liaison(database: Database, slack: SlackStandIn, clock: MovableClock) -> Ite
         port=0,
         config_path=Path("unused.toml"),
     )
-    config = LiaisonConfig(queue_channel=QUEUE, ticket_emoji="ticket", agent_usergroup=AGENTS)
     liaison = create_app(settings, config=config, clock=clock)
     yield liaison
     liaison.services.database.dispose()

@@ -30,8 +30,8 @@ PRIORITY_EMOJI = {
 }
 
 
-def ticket_card(ticket: Ticket) -> tuple[str, list[dict[str, Any]]]:
-    """The card's fallback text and blocks."""
+def ticket_card(ticket: Ticket, sla_lines: list[str] | None = None) -> tuple[str, list[dict[str, Any]]]:
+    """The card's fallback text and blocks; `sla_lines` are the SLA targets as bot/messages/sla.py writes them."""
     customer = ticket.customer
     # The fallback text is shown in notifications and parsed as mrkdwn, so it is escaped like any user text.
     text = f"{ticket.key} · {ticket.priority} · {rules.STATUS_LABELS[ticket.status]} · {mrkdwn(ticket.subject, 200)}"
@@ -47,6 +47,8 @@ def ticket_card(ticket: Ticket) -> tuple[str, list[dict[str, Any]]]:
         HeaderBlock(text=PlainTextObject(text=plain(f"{ticket.key} · {ticket.subject}", 150), emoji=False)),
         SectionBlock(fields=fields),
     ]
+    if sla_lines:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(sla_lines)[:3000])))
     if ticket.description:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=mrkdwn(ticket.description, 2000))))
     context = f"Opened by {person(ticket.requester_id)} via {ticket.source} · {slack_date(ticket.created_at)}"

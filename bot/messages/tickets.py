@@ -37,7 +37,7 @@ def ticket_list(tickets: list[Ticket], scope: str) -> tuple[str, list[dict[str, 
 
 def ticket_details(details: TicketDetails) -> tuple[str, list[dict[str, Any]]]:
     ticket = details.ticket
-    text, card = ticket_card(ticket)
+    text, card = ticket_card(ticket, details.sla_lines)
     card = [block for block in card if block["type"] != "actions"]
     activity = [
         render(

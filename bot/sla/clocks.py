@@ -84,7 +84,10 @@ def clocks(facts: TicketFacts, book: PolicyBook, now: datetime) -> list[ClockSta
             continue
         for cycle, start, stop in _cycles(metric, facts, timeline, replies):
             spans = _running_spans(timeline, start, stop or now, target.pause_statuses)
-            out.append(_measure(metric, cycle, policy.name, target, start, stop, spans, now, changed_at.get(metric)))
+            counting = stop is None and timeline[-1].status not in target.pause_statuses | STOPPED_STATUSES
+            out.append(
+                _measure(metric, cycle, policy.name, target, start, stop, spans, now, changed_at.get(metric), counting)
+            )
     return out
 
 
@@ -164,7 +167,9 @@ def _running_spans(
     for index, moment in enumerate(timeline):
         until = timeline[index + 1].at if index + 1 < len(timeline) else stop
         begin, end = max(moment.at, start), min(until, stop)
-        if end <= begin or moment.status in pauses or moment.status in STOPPED_STATUSES:
+        last = index + 1 == len(timeline)
+        # An empty span still counts when it is the current one: a clock that starts now is running.
+        if end < begin or (end == begin and not last) or moment.status in pauses or moment.status in STOPPED_STATUSES:
             continue
         if spans and spans[-1][1] == begin:
             spans[-1] = (spans[-1][0], end)
@@ -183,6 +188,7 @@ def _measure(
     spans: list[tuple[datetime, datetime]],
     now: datetime,
     target_changed_at: datetime | None,
+    counting: bool,
 ) -> ClockState:
     calendar = target.calendar
     counted = timedelta(0)
@@ -192,7 +198,7 @@ def _measure(
         if breach_at is None and counted + piece >= target.duration:
             breach_at = calendar.add(begin, target.duration - counted)
         counted += piece
-    running = stop is None and bool(spans) and spans[-1][1] == now
+    running = counting and bool(spans) and spans[-1][1] == now
     resumed_at = spans[-1][0] if running else None
     before = counted - calendar.elapsed(spans[-1][0], spans[-1][1]) if running else counted
     if running and breach_at is None:

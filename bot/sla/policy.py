@@ -81,6 +81,10 @@ class PolicyBook:
 
     policies: Sequence[Policy] = field(default_factory=tuple)
 
+    def target(self, policy: str, priority: str, metric: str) -> Target | None:
+        found = next((p for p in self.policies if p.name == policy), None)
+        return found.target(priority, metric) if found else None
+
     def for_ticket(self, *, tier: str, priority: str, source: str, customer: str) -> Policy | None:
         return next(
             (

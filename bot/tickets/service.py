@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
@@ -14,10 +14,12 @@ from bot.clock import Clock
 from bot.config import LiaisonConfig
 from bot.db import Database
 from bot.errors import PermissionDenied, TicketNotFound, UsageError
-from bot.messages.card import ticket_card
+from bot.messages.sla import clock_line
+from bot.sla.service import SlaService
 from bot.templating import render
 from bot.tickets import rules
-from models import Customer, Ticket, TicketEvent
+from bot.tickets.cards import post_card, post_in_thread, update_card
+from models import Customer, SlaClock, Ticket, TicketEvent
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class TicketDraft:
 class TicketDetails:
     ticket: Ticket
     events: list[TicketEvent] = field(default_factory=list)
+    sla_lines: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,7 @@ class TicketService:
         self.database = database
         self.clock = clock
         self.config = config
+        self.sla = SlaService(config.sla)
 
     # Reading
 
@@ -84,10 +88,13 @@ class TicketService:
             if not actor.is_agent:
                 query = query.where(TicketEvent.kind.in_(rules.PUBLIC_EVENTS))
             events = list(session.scalars(query.order_by(TicketEvent.id.desc()).limit(10)))
-            return TicketDetails(ticket, list(reversed(events)))
+            rows = session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id).order_by(SlaClock.cycle))
+            latest = {row.metric: row for row in rows}
+            lines = self.describe(ticket, list(latest.values()), self.clock.now())
+            return TicketDetails(ticket, list(reversed(events)), lines)
 
     def list(self, actor: Actor, scope: str = "open", limit: int = 20) -> list[Ticket]:
-        """Tickets most urgent first: priority, then waiting on us before waiting on the customer, then oldest."""
+        """Tickets most urgent first: nearest SLA deadline, priority, waiting on us before the customer, oldest."""
         query = select(Ticket)
         if scope == "mine":
             mine = Ticket.assignee_id if actor.is_agent else Ticket.requester_id
@@ -110,7 +117,9 @@ class TicketService:
         waiting_on_us = case(
             (Ticket.status.in_(("new", "open")), 0), (Ticket.status.in_(rules.ACTIVE_STATUSES), 1), else_=2
         )
-        return (Ticket.priority, waiting_on_us, Ticket.created_at, Ticket.id)
+        # The nearest SLA deadline first (tickets without one after), then priority, then waiting on us, then age.
+        return (Ticket.next_deadline_at.is_(None), Ticket.next_deadline_at, Ticket.priority, waiting_on_us,
+                Ticket.created_at, Ticket.id)
 
     # Changing
 
@@ -159,17 +168,7 @@ class TicketService:
             source=draft.source,
             priority=draft.priority,
         )
-        text, blocks = ticket_card(ticket)
-        outbox.enqueue(
-            session,
-            now=now,
-            dedupe_key=f"card:{ticket.key}:post",
-            method="chat.postMessage",
-            payload={"channel": ticket.queue_channel, "text": text, "blocks": blocks, "unfurl_links": False},
-            ordering_key=self._ordering(ticket),
-            ticket_id=ticket.id,
-            role=outbox.CARD_POST,
-        )
+        post_card(session, ticket, now, self.sla_lines(session, ticket, now))
         self._thread_post(session, ticket, event, now)
         outbox.enqueue(
             session,
@@ -252,6 +251,23 @@ class TicketService:
             self._changed(session, ticket, rules.CUSTOMER_MESSAGE, actor, body=text)
             return ticket
 
+    def snooze(self, actor: Actor, clock_id: int, choice: str) -> tuple[Ticket, datetime]:
+        """Hold a breached target's reminders: '30m', '2h' or 'tomorrow' (the next working period after midnight)."""
+        with self.database.session() as session:
+            row = session.get(SlaClock, clock_id)
+            if row is None:
+                raise UsageError("That SLA target no longer exists.")
+            ticket = self._changeable(session, actor, f"T-{row.ticket_id}")
+            now = self.clock.now()
+            if choice == "tomorrow":
+                target = self.sla.book.target(row.policy, ticket.priority, row.metric)
+                midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+                until = target.calendar.next_open(midnight) if target else midnight
+            else:
+                until = now + {"30m": timedelta(minutes=30), "2h": timedelta(hours=2)}[choice]
+            self.sla.snooze(session, row, until, now)
+            return ticket, until
+
     # Internals
 
     def _get(self, session: Session, key: str) -> Ticket:
@@ -306,20 +322,20 @@ class TicketService:
     ) -> None:
         now = self.clock.now()
         ticket.updated_at = now
-        ticket.card_version += 1
         event = self._event(session, ticket, kind, actor.user_id, body, now, **data)
-        text, blocks = ticket_card(ticket)
-        outbox.enqueue(
-            session,
-            now=now,
-            dedupe_key=f"card:{ticket.key}:v{ticket.card_version}",
-            method="chat.update",
-            payload={"text": text, "blocks": blocks},
-            ordering_key=self._ordering(ticket),
-            ticket_id=ticket.id,
-            role=outbox.CARD_UPDATE,
-        )
+        update_card(session, ticket, now, self.sla_lines(session, ticket, now))
         self._thread_post(session, ticket, event, now)
+
+    def sla_lines(self, session: Session, ticket: Ticket, now: datetime) -> list[str]:
+        """Re-derive the ticket's SLA clocks (replacing moved timers) and describe the latest of each metric."""
+        latest = {}
+        for row in self.sla.refresh(session, ticket, now):
+            latest[row.metric] = row  # rows come by cycle, so the newest wait for a next response wins
+        return self.describe(ticket, list(latest.values()), now)
+
+    def describe(self, ticket: Ticket, rows: list[SlaClock], now: datetime) -> list[str]:
+        """One line per SLA target, for the card and `/ticket show`."""
+        return [clock_line(r, now, self.sla.book.target(r.policy, ticket.priority, r.metric)) for r in rows]
 
     def _thread_post(self, session: Session, ticket: Ticket, event: TicketEvent, now: datetime) -> None:
         text = render(
@@ -331,17 +347,4 @@ class TicketService:
             data=event.data,
             source=ticket.source,
         )
-        outbox.enqueue(
-            session,
-            now=now,
-            dedupe_key=f"thread:{ticket.key}:event:{event.id}",
-            method="chat.postMessage",
-            payload={"text": text, "unfurl_links": False},
-            ordering_key=self._ordering(ticket),
-            ticket_id=ticket.id,
-            role=outbox.CARD_THREAD,
-        )
-
-    @staticmethod
-    def _ordering(ticket: Ticket) -> str:
-        return f"ticket:{ticket.id}"
+        post_in_thread(session, ticket, now, f"thread:{ticket.key}:event:{event.id}", text)

@@ -60,3 +60,4 @@ def test_unknown_subcommand_shows_usage_and_cannot_ping() -> None:
     message = str(caught.value)
     assert "/ticket new" in message and "/ticket list" in message
     assert "<!channel>" not in message and "&lt;!channel&gt;" in message
+    assert "<" not in message  # placeholders like <command> would render as broken links in Slack

@@ -1,0 +1,141 @@
+"""Keeping a ticket's SLA clocks and timers current: called inside every ticket change's unit of work."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bot.db import insert_new
+from bot.sla.clocks import BREACHED, RUNNING, ClockState, Happening, TicketFacts, clocks
+from bot.sla.policy import PolicyBook
+from models import SlaClock, Ticket, TicketEvent, Timer
+
+WARNING, BREACH, REMINDER = "sla_warning", "sla_breach", "sla_reminder"
+PENDING, FIRED, CANCELLED = "pending", "fired", "cancelled"
+
+
+class SlaService:
+    def __init__(self, book: PolicyBook) -> None:
+        self.book = book
+
+    def refresh(
+        self, session: Session, ticket: Ticket, now: datetime, *, announced: int | None = None
+    ) -> list[SlaClock]:
+        """Re-derive the ticket's clocks from its log; replace the timers of every clock whose deadline moved."""
+        states = clocks(self._facts(session, ticket), self.book, now)
+        rows = {
+            (r.metric, r.cycle): r for r in session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id))
+        }
+        for state in states:
+            row = rows.get((state.metric, state.cycle))
+            if row is None:
+                row = SlaClock(ticket_id=ticket.id, metric=state.metric, cycle=state.cycle, version=0)
+                session.add(row)
+                rows[(state.metric, state.cycle)] = row
+            before = (row.state, row.deadline_at, row.policy, row.target_seconds) if row.version else None
+            self._copy(row, state, now)
+            if before == (row.state, row.deadline_at, row.policy, row.target_seconds):
+                continue
+            row.version += 1
+            session.flush()
+            self._replace_timers(
+                session,
+                ticket,
+                row,
+                state,
+                now,
+                newly_breached=before is None or before[0] != BREACHED,
+                announced=announced == row.id,
+            )
+        running = [r.deadline_at for r in rows.values() if r.state == RUNNING and r.deadline_at is not None]
+        ticket.next_deadline_at = min(running, default=None)
+        return sorted(rows.values(), key=lambda r: (r.metric, r.cycle))
+
+    def snooze(self, session: Session, clock: SlaClock, until: datetime, now: datetime) -> None:
+        """Hold the reminders of a breached clock until `until`."""
+        self._cancel(session, clock)
+        self._timer(session, REMINDER, clock, until, f"snooze:{int(until.timestamp())}", now, {"snoozed": True})
+
+    def _facts(self, session: Session, ticket: Ticket) -> TicketFacts:
+        events = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id))
+        return TicketFacts(
+            created_at=ticket.created_at,
+            priority=ticket.priority,
+            status=ticket.status,
+            tier=ticket.customer.tier,
+            source=ticket.source,
+            customer=ticket.customer.name,
+            events=[Happening(e.kind, e.created_at, e.data) for e in events],
+        )
+
+    @staticmethod
+    def _copy(row: SlaClock, state: ClockState, now: datetime) -> None:
+        row.policy = state.policy
+        row.state = state.state
+        row.target_seconds = int(state.target.duration.total_seconds())
+        row.business_hours = state.target.business_hours
+        row.started_at = state.started_at
+        row.deadline_at = state.deadline_at
+        row.breached_at = state.breached_at
+        row.stopped_at = state.stopped_at
+        row.breach_reason = state.breach_reason
+        row.updated_at = now
+
+    def _replace_timers(
+        self,
+        session: Session,
+        ticket: Ticket,
+        row: SlaClock,
+        state: ClockState,
+        now: datetime,
+        *,
+        newly_breached: bool,
+        announced: bool,
+    ) -> None:
+        self._cancel(session, row)
+        target = state.target
+        if state.state == RUNNING and state.deadline_at is not None and state.resumed_at is not None:
+            used, total = state.counted_before_resume, target.duration
+            marks = [(f"warn:{p}pct", total * p / 100) for p in target.warn_percent]
+            marks += [(f"warn:{int(b.total_seconds())}s-before", total - b) for b in target.warn_before]
+            for label, at_used in marks:
+                if at_used <= used:
+                    continue  # already past that mark: an earlier version had its chance to warn
+                due = target.calendar.add(state.resumed_at, at_used - used)
+                if target.business_hours:
+                    due = target.calendar.next_open(due)  # held until working time: nobody is warned at 3 a.m.
+                if due < state.deadline_at and due >= now:
+                    self._timer(session, WARNING, row, due, label, now, {"mark": label})
+            self._timer(session, BREACH, row, state.deadline_at, "breach", now, {})
+        elif state.state == BREACHED and state.stopped_at is None:
+            if newly_breached and not announced:
+                self._timer(session, BREACH, row, max(state.breached_at or now, now), "breach", now, {})
+            elif target.repeat_every is not None:
+                self._timer(session, REMINDER, row, now + target.repeat_every, "remind:1", now, {"n": 1})
+
+    def schedule_reminder(self, session: Session, row: SlaClock, every: timedelta, n: int, now: datetime) -> None:
+        self._timer(session, REMINDER, row, now + every, f"remind:{n}", now, {"n": n})
+
+    @staticmethod
+    def _cancel(session: Session, row: SlaClock) -> None:
+        session.execute(update(Timer).where(Timer.clock_id == row.id, Timer.state == PENDING).values(state=CANCELLED))
+
+    @staticmethod
+    def _timer(
+        session: Session, kind: str, row: SlaClock, due: datetime, label: str, now: datetime, data: dict
+    ) -> None:
+        key = f"sla:T-{row.ticket_id}:{row.metric}#{row.cycle}:v{row.version}:{label}"
+        values = {
+            "kind": kind,
+            "ticket_id": row.ticket_id,
+            "clock_id": row.id,
+            "version": row.version,
+            "due_at": due,
+            "dedupe_key": key,
+            "state": PENDING,
+            "data": data,
+            "created_at": now,
+        }
+        insert_new(session, Timer, values, unique="dedupe_key")

@@ -1,0 +1,26 @@
+"""Snooze buttons on a breach alert: hold the reminders for 30 minutes, 2 hours or until tomorrow's working hours."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, BoltContext, Respond
+
+from bot.errors import UserFacingError
+from bot.messages.common import slack_date
+from bot.services import Services
+from handlers.actions.feedback import tell
+
+
+def snooze_clicked(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, respond: Respond
+) -> None:
+    ack()
+    services: Services = context["services"]
+    clock_id, choice = action["value"].split(":", 1)
+    try:
+        ticket, until = services.tickets.snooze(services.actor(body["user"]["id"]), int(clock_id), choice)
+    except UserFacingError as error:
+        tell(services, body, respond, str(error))
+        return
+    tell(services, body, respond, f"{ticket.key}: reminders snoozed until {slack_date(until)}.")
