@@ -68,6 +68,7 @@ def _settings_or_exit() -> Settings:
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     settings = _settings_or_exit()
     upgrade(settings.database_url)  # gunicorn deployments migrate in the Procfile's release step instead
     try:

@@ -145,3 +145,34 @@ def test_bad_settings_stop_start_up_with_a_sentence(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "PORT must be a TCP port number (1-65535), got 'eighty'." in result.stderr
+
+
+def test_without_credentials_the_run_command_starts_local_mode_with_its_console(tmp_path: Path) -> None:
+    script = "\n".join(
+        [
+            "/ticket new Checkout fails",
+            "Acme",  # customer
+            "premium",  # tier
+            "",  # keep the subject
+            "Card payments fail since 9am",  # description
+            "",  # keep the priority
+            "y",
+            ":read",
+            ":click 1 claim",
+            ":as carol",
+            "/ticket status T-1 solved",
+            ":quit",
+        ]
+    )
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'local.db'}", "PORT": str(free_port())}
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):
+        env[name] = ""
+    result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=os.environ | env, input=script + "\n",
+                            capture_output=True, text=True, timeout=60)
+    screen = result.stdout
+    assert result.returncode == 0, screen + result.stderr
+    assert "Liaison is running in local mode" in screen
+    assert "T-1 · Checkout fails" in screen
+    assert "T-1 is yours." in screen
+    assert "Only support agents can change T-1." in screen
+    assert "Traceback" not in screen + result.stderr

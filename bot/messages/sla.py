@@ -40,9 +40,10 @@ def clock_line(row: SlaClock, now: datetime, target: Target | None = None) -> st
     label = METRIC_LABELS[row.metric]
     hours = "business hours" if row.business_hours else "24/7"
     if row.state == RUNNING and row.deadline_at is not None:
+        # The card is not re-rendered every minute, so it shows the deadline itself (in each reader's time zone);
+        # the time left is spelled out in the warnings, when it is read.
         near = target is not None and _share_left(row, target, now) <= 0.25
-        left = remaining(row, target, now) if target is not None else span(row.deadline_at - now)
-        return f"{WARN_CUE if near else CUE[RUNNING]} *{label}* due {slack_date(row.deadline_at)} · {left} ({hours})"
+        return f"{WARN_CUE if near else CUE[RUNNING]} *{label}* due {slack_date(row.deadline_at)} ({hours})"
     if row.state == BREACHED:
         late = f"breached {slack_date(row.breached_at)}" if row.breached_at else "breached"
         return f"{CUE[BREACHED]} *{label}* {late}" + (" · met late" if row.stopped_at else "")
