@@ -6,9 +6,9 @@ from typing import Any
 
 from slack_sdk.models.blocks import ContextBlock, DividerBlock, MarkdownTextObject, SectionBlock
 
+from bot.messages.activity import activity_text
 from bot.messages.card import ticket_card
 from bot.messages.common import as_dicts, person, slack_date
-from bot.templating import render
 from bot.text import mrkdwn, truncate
 from bot.tickets import rules
 from bot.tickets.service import TicketDetails
@@ -40,17 +40,7 @@ def ticket_details(details: TicketDetails) -> tuple[str, list[dict[str, Any]]]:
     text, card = ticket_card(ticket, details.sla_lines)
     card = [block for block in card if block["type"] != "actions"]
     activity = [
-        render(
-            "activity.md.j2",
-            kind=e.kind,
-            author=e.author_id,
-            key=ticket.key,
-            body=e.body,
-            data=e.data,
-            source=ticket.source,
-        )
-        + f"  _{slack_date(e.created_at, '{date_short} {time}')}_"
-        for e in details.events
+        activity_text(ticket, e) + f"  _{slack_date(e.created_at, '{date_short} {time}')}_" for e in details.events
     ]
     blocks: list = [DividerBlock()]
     if activity:

@@ -14,6 +14,7 @@ from bot.clock import Clock
 from bot.config import LiaisonConfig
 from bot.db import Database
 from bot.errors import PermissionDenied, TicketNotFound, UsageError
+from bot.messages.activity import activity_text
 from bot.messages.sla import clock_line
 from bot.sla.service import SlaService
 from bot.templating import render
@@ -118,8 +119,14 @@ class TicketService:
             (Ticket.status.in_(("new", "open")), 0), (Ticket.status.in_(rules.ACTIVE_STATUSES), 1), else_=2
         )
         # The nearest SLA deadline first (tickets without one after), then priority, then waiting on us, then age.
-        return (Ticket.next_deadline_at.is_(None), Ticket.next_deadline_at, Ticket.priority, waiting_on_us,
-                Ticket.created_at, Ticket.id)
+        return (
+            Ticket.next_deadline_at.is_(None),
+            Ticket.next_deadline_at,
+            Ticket.priority,
+            waiting_on_us,
+            Ticket.created_at,
+            Ticket.id,
+        )
 
     # Changing
 
@@ -208,21 +215,20 @@ class TicketService:
             return ticket
 
     def set_status(self, actor: Actor, key: str, status: str) -> Ticket:
-        with self.database.session() as session:
-            ticket = self._changeable(session, actor, key)
-            if ticket.status == status:
-                return ticket
-            old, ticket.status = ticket.status, status
-            self._changed(session, ticket, rules.STATUS_CHANGE, actor, old=old, new=status)
-            return ticket
+        return self._set(actor, key, "status", status, rules.STATUS_CHANGE)
 
     def set_priority(self, actor: Actor, key: str, priority: str) -> Ticket:
+        return self._set(actor, key, "priority", priority, rules.PRIORITY_CHANGE)
+
+    def _set(self, actor: Actor, key: str, field_name: str, value: str, kind: str) -> Ticket:
+        """Change one field and log it as `kind` with its old and new value; setting the same value changes nothing."""
         with self.database.session() as session:
             ticket = self._changeable(session, actor, key)
-            if ticket.priority == priority:
+            old = getattr(ticket, field_name)
+            if old == value:
                 return ticket
-            old, ticket.priority = ticket.priority, priority
-            self._changed(session, ticket, rules.PRIORITY_CHANGE, actor, old=old, new=priority)
+            setattr(ticket, field_name, value)
+            self._changed(session, ticket, kind, actor, old=old, new=value)
             return ticket
 
     def reply(self, actor: Actor, key: str, text: str) -> Ticket:
@@ -338,13 +344,5 @@ class TicketService:
         return [clock_line(r, now, self.sla.book.target(r.policy, ticket.priority, r.metric)) for r in rows]
 
     def _thread_post(self, session: Session, ticket: Ticket, event: TicketEvent, now: datetime) -> None:
-        text = render(
-            "activity.md.j2",
-            kind=event.kind,
-            author=event.author_id,
-            key=ticket.key,
-            body=event.body,
-            data=event.data,
-            source=ticket.source,
-        )
+        text = activity_text(ticket, event)
         post_in_thread(session, ticket, now, f"thread:{ticket.key}:event:{event.id}", text)

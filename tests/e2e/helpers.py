@@ -21,40 +21,28 @@ def thread(slack: SlackStandIn, key: str = "T-1") -> list[str]:
     return [reply["text"] for reply in slack.replies(QUEUE, card(slack, key)["ts"])]
 
 
+def _texts(node: Any, keep: Any) -> list[str]:
+    """Every `text` string in a block tree whose enclosing object passes `keep`."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        if isinstance(node.get("text"), str) and keep(node):
+            found.append(node["text"])
+        for value in node.values():
+            found += _texts(value, keep)
+    elif isinstance(node, list):
+        for item in node:
+            found += _texts(item, keep)
+    return found
+
+
 def block_texts(blocks: list[dict[str, Any]]) -> str:
     """All text in a list of blocks, for loose assertions."""
-    out: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if isinstance(node.get("text"), str):
-                out.append(node["text"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(blocks)
-    return "\n".join(out)
+    return "\n".join(_texts(blocks, lambda _: True))
 
 
 def mrkdwn_texts(blocks: list[dict[str, Any]]) -> list[str]:
     """The texts Slack parses as mrkdwn (plain_text is shown verbatim and can never ping)."""
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "mrkdwn":
-                found.append(node["text"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(blocks)
-    return found
+    return _texts(blocks, lambda node: node.get("type") == "mrkdwn")
 
 
 def open_ticket(
