@@ -15,33 +15,16 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from bot.local.driver_payloads import _INITIAL_KEYS as _INITIAL_KEYS
+from bot.local.driver_payloads import _STATE_KEYS as _STATE_KEYS
+from bot.local.driver_payloads import _option as _option
+from bot.local.driver_payloads import find_element, state_value
 from bot.local.standin import SlackStandIn
 from bot.local.standin_methods import interactive_elements
 
 VERIFICATION_TOKEN = "liaison-local-verification-token"  # the deprecated token field Slack still sends
 TEAM_DOMAIN = "liaison-local"
 FORM = "application/x-www-form-urlencoded"
-
-# Which state key carries the user's choice, per element type, and its empty value.
-_STATE_KEYS: dict[str, tuple[str, Any]] = {
-    "static_select": ("selected_option", None),
-    "external_select": ("selected_option", None),
-    "radio_buttons": ("selected_option", None),
-    "overflow": ("selected_option", None),
-    "checkboxes": ("selected_options", []),
-    "multi_static_select": ("selected_options", []),
-    "multi_external_select": ("selected_options", []),
-    "users_select": ("selected_user", None),
-    "multi_users_select": ("selected_users", []),
-    "conversations_select": ("selected_conversation", None),
-    "multi_conversations_select": ("selected_conversations", []),
-    "channels_select": ("selected_channel", None),
-    "multi_channels_select": ("selected_channels", []),
-    "datepicker": ("selected_date", None),
-    "timepicker": ("selected_time", None),
-    "datetimepicker": ("selected_date_time", None),
-}
-_INITIAL_KEYS = {"selected_option": "initial_option", "selected_options": "initial_options", "value": "initial_value"}
 
 
 class Headers(dict[str, str]):
@@ -75,50 +58,6 @@ class DriverResponse:
     def text(self) -> str:
         """The body as text."""
         return self.body.decode("utf-8", "replace")
-
-
-def _option(element: dict[str, Any], value: str) -> dict[str, Any]:
-    options = list(element.get("options") or [])
-    for group in element.get("option_groups") or []:
-        options.extend(group.get("options") or [])
-    for option in options:
-        if option.get("value") == value:
-            found = copy.deepcopy(option)
-            if found.get("text", {}).get("type") == "plain_text":
-                found["text"].setdefault("emoji", True)  # Slack adds it when echoing an option back
-            return found
-    raise AssertionError(
-        f"{element.get('action_id')!r} has no option {value!r}; has {[o.get('value') for o in options]}"
-    )
-
-
-def state_value(element: dict[str, Any], given: Any = None, *, default: bool = False) -> dict[str, Any]:
-    """The state entry Slack sends for an element: `given` full dict, shorthand str/list, or the initial/empty one."""
-    etype = element["type"]
-    if isinstance(given, dict):
-        return copy.deepcopy(given)
-    key, empty = _STATE_KEYS.get(etype, ("value", None))
-    if default or given is None:
-        initial = element.get(_INITIAL_KEYS.get(key, "initial_" + key.removeprefix("selected_")))
-        return {"type": etype, key: copy.deepcopy(initial) if initial is not None else copy.deepcopy(empty)}
-    values = given if isinstance(given, list) else [given]
-    if etype in ("external_select", "multi_external_select"):
-        chosen: Any = [{"text": {"type": "plain_text", "text": v}, "value": v} for v in values]
-    elif key in ("selected_option", "selected_options"):
-        chosen = [_option(element, v) for v in values]
-    else:
-        chosen = values
-    return {"type": etype, key: chosen if isinstance(empty, list) else chosen[0]}
-
-
-def find_element(blocks: list[dict[str, Any]], action_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(block, element) of the interactive element with action_id; AssertionError when there is none."""
-    for block in blocks:
-        for element in interactive_elements(block):
-            if element.get("action_id") == action_id:
-                return block, element
-    present = [e.get("action_id") for b in blocks for e in interactive_elements(b)]
-    raise AssertionError(f"no element with action_id {action_id!r}; present: {present}")
 
 
 class SlackDriver:

@@ -11,51 +11,44 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from http.server import ThreadingHTTPServer
 from zoneinfo import ZoneInfo
 
-from bot.local.standin_methods import (
+from bot.local.standin_blocks import (
     MAX_VIEW_STACK,
     ApiError,
     Record,
-    WebApiMethods,
     check_view,
     decode_json_args,
     public_copy,
     random_id,
 )
+from bot.local.standin_failures import FailureInjection
+from bot.local.standin_failures import _Answer as _Answer
+from bot.local.standin_failures import _Failure as _Failure
+from bot.local.standin_failures import _failure_answer as _failure_answer
+from bot.local.standin_http import RESPONSE_URL_MAX_POSTS, Call, HttpPlumbing, _Handler
+from bot.local.standin_methods import WebApiMethods
+
+__all__ = [
+    "MAX_VIEW_STACK",
+    "RESPONSE_URL_MAX_POSTS",
+    "ApiError",
+    "Call",
+    "Record",
+    "SlackStandIn",
+    "WebApiMethods",
+    "check_view",
+    "decode_json_args",
+    "public_copy",
+    "random_id",
+]
 
 log = logging.getLogger(__name__)
 
-RESPONSE_URL_MAX_POSTS = 5
-_Answer = tuple[int, dict[str, str], Record]
 
-
-@dataclass
-class Call:
-    """One Web API call as the stand-in received and answered it (failed and injected failures included)."""
-
-    method: str
-    args: dict[str, Any]
-    status: int
-    response: dict[str, Any] | None
-    at: float
-
-
-@dataclass
-class _Failure:
-    method: str
-    error: str | None
-    status: int
-    retry_after: int | None
-    times: int
-
-
-class SlackStandIn(WebApiMethods):
+class SlackStandIn(HttpPlumbing, FailureInjection, WebApiMethods):
     """Slack's Web API, response_url hooks and workspace state, served over local HTTP from a daemon thread."""
 
     def __init__(
@@ -366,146 +359,3 @@ class SlackStandIn(WebApiMethods):
             elif channel is not None and user is not None:
                 self._ephemerals.append(self._bot_message(content) | {"channel": channel, "user": user})
             return None
-
-    # ----- failure injection
-
-    def fail(
-        self,
-        method: str = "*",
-        *,
-        error: str | None = None,
-        status: int = 200,
-        retry_after: int | None = None,
-        times: int = 1,
-    ) -> None:
-        """Make the next `times` calls of method ("*": any) fail: 429 with retry_after, HTTP status >= 500, or error."""
-        with self._lock:
-            self._failures.append(_Failure(method, error, status, retry_after, times))
-
-    def outage(self, seconds: float, *, status: int = 503) -> None:
-        """Answer every API call with HTTP status until the clock passes now + seconds."""
-        with self._lock:
-            self._outage = (self._clock() + seconds, status)
-
-    def rate_limit(self, seconds: float, retry_after: int = 1) -> None:
-        """Answer every API call with 429 and Retry-After until the clock passes now + seconds."""
-        with self._lock:
-            self._rate_limit = (self._clock() + seconds, retry_after)
-
-    def clear_failures(self) -> None:
-        """Drop all injected failures, outages and rate limits."""
-        with self._lock:
-            self._failures.clear()
-            self._outage = self._rate_limit = None
-
-    def _injected(self, method: str) -> _Answer | None:
-        now = self._clock()
-        if self._outage and now < self._outage[0]:
-            return _failure_answer(None, self._outage[1], None)
-        if self._rate_limit and now < self._rate_limit[0]:
-            return _failure_answer(None, 429, self._rate_limit[1])
-        failure = next((f for f in self._failures if f.method in ("*", method) and f.times > 0), None)
-        if failure is None:
-            return None
-        failure.times -= 1
-        return _failure_answer(failure.error, failure.status, failure.retry_after)
-
-    # ----- HTTP plumbing
-
-    def _serve_api(self, method: str, query: str, headers: Any, body: bytes) -> _Answer:
-        args: Record = dict(parse_qsl(query, keep_blank_values=True))
-        content_type = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
-        parse_error: str | None = None
-        if body and content_type == "application/json":
-            try:
-                data = json.loads(body)
-            except ValueError:
-                data, parse_error = None, "invalid_json"
-            if isinstance(data, dict):
-                args.update(data)
-            parse_error = parse_error or (None if isinstance(data, dict) else "json_not_object")
-        elif body and content_type in ("application/x-www-form-urlencoded", ""):
-            args.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-        elif body:
-            parse_error = "invalid_form_data"  # multipart (file uploads) is not modelled
-        bearer, token = headers.get("Authorization") or "", args.pop("token", None)
-        token = bearer.removeprefix("Bearer ") if bearer.startswith("Bearer ") else token
-        with self._lock:
-            answer = self._answer(method, args, token, parse_error)
-            self._calls.append(Call(method, copy.deepcopy(args), answer[0], copy.deepcopy(answer[2]), self._clock()))
-        return answer
-
-    def _answer(self, method: str, args: Record, token: str | None, parse_error: str | None) -> _Answer:
-        injected = self._injected(method)
-        if injected:
-            return injected
-        implementation = self._api_method(method)
-        error = "unknown_method" if implementation is None else parse_error
-        if error is None and token != self.bot_token:
-            error = "invalid_auth" if token else "not_authed"
-        if error or implementation is None:
-            return 200, {}, {"ok": False, "error": error}
-        try:
-            decode_json_args(args)
-            return 200, {}, {"ok": True, **implementation(args)}
-        except ApiError as exc:
-            return 200, {}, exc.body
-        except Exception:  # a stand-in bug: answer like Slack's own failures, but make it visible in the log
-            log.exception("SlackStandIn failed on %s", method)
-            return 500, {}, {"ok": False, "error": "internal_error"}
-
-    def _serve_response_url(self, hook_id: str, body: bytes) -> tuple[int, str]:
-        with self._lock:
-            hook = self._hooks.get(hook_id)
-            try:
-                data: Any = json.loads(body)
-            except ValueError:
-                data = body.decode("utf-8", "replace")
-            if hook is None or hook["uses"] >= RESPONSE_URL_MAX_POSTS:
-                status, text = 404, "no_active_hooks"
-            elif not isinstance(data, dict):
-                status, text = 400, "invalid_payload"
-            else:
-                context = {k: hook[k] for k in ("channel", "user", "message_ts")}
-                error = self.post_response(data, **context)
-                status, text = (400, error) if error else (200, "ok")
-                hook["uses"] += 0 if error else 1
-            url = hook["url"] if hook else f"{self.base_url}response/{hook_id}"
-            self._response_posts.append({"url": url, "body": data, "status": status, "at": self._clock()})
-            return status, text
-
-
-def _failure_answer(error: str | None, status: int, retry_after: int | None) -> _Answer:
-    if retry_after is not None or status == 429:
-        return 429, {"Retry-After": str(retry_after or 1)}, {"ok": False, "error": "ratelimited"}
-    default = "service_unavailable" if status == 503 else "fatal_error"
-    return status, {}, {"ok": False, "error": error or default}
-
-
-class _Handler(BaseHTTPRequestHandler):
-    standin: SlackStandIn  # bound per server in SlackStandIn.start
-    server_version = "SlackStandIn/1.0"
-
-    def do_POST(self) -> None:
-        self._handle()
-
-    do_GET = do_POST
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # the call log is in SlackStandIn.calls(); stderr noise would only clutter test output
-
-    def _handle(self) -> None:
-        url = urlsplit(self.path)
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        status, extra, raw, content_type = 404, {}, b"not found", "text/plain; charset=utf-8"
-        if url.path.startswith("/api/"):
-            status, extra, payload = self.standin._serve_api(url.path[5:], url.query, self.headers, body)
-            raw, content_type = json.dumps(payload).encode(), "application/json; charset=utf-8"
-        elif url.path.startswith("/response/"):
-            status, text = self.standin._serve_response_url(url.path.removeprefix("/response/"), body)
-            raw = text.encode()
-        self.send_response(status)
-        for name, value in {"Content-Type": content_type, "Content-Length": str(len(raw)), **extra}.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(raw)
