@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.db import Database, insert_new
@@ -133,23 +133,18 @@ class OutboxDispatcher:
         return result
 
     def _due_ids(self) -> list[int]:
-        earlier = aliased(OutboxMessage)
-        waiting_behind = exists().where(
-            and_(
-                earlier.ordering_key == OutboxMessage.ordering_key,
-                earlier.state == PENDING,
-                earlier.id < OutboxMessage.id,
-            )
+        """The oldest pending row of each ordering key, where that row is due: what may be delivered now."""
+        heads = (
+            select(func.min(OutboxMessage.id))
+            .where(OutboxMessage.state == PENDING)
+            .group_by(OutboxMessage.ordering_key)
+            .scalar_subquery()
         )
         with self.database.session() as session:
             return list(
                 session.scalars(
                     select(OutboxMessage.id)
-                    .where(
-                        OutboxMessage.state == PENDING,
-                        OutboxMessage.next_attempt_at <= self.clock.now(),
-                        ~waiting_behind,
-                    )
+                    .where(OutboxMessage.id.in_(heads), OutboxMessage.next_attempt_at <= self.clock.now())
                     .order_by(OutboxMessage.id)
                     .limit(self.batch_size)
                 )

@@ -2,6 +2,8 @@
 
 Every instant in and out is a timezone-aware datetime; results are in UTC. Arithmetic is exact to the microsecond
 (microseconds of the inputs are kept, never rounded), while window and closure boundaries are whole seconds.
+Deadlines walk whole open intervals, built per local date and cached, so a call costs O(days spanned) whatever the
+duration's minute count.
 
 Rules a support desk relies on, decided here:
 
@@ -79,15 +81,25 @@ class Calendar(Protocol):
 
     name: str
 
-    def add(self, start: datetime, duration: timedelta) -> datetime: ...
+    def add(self, start: datetime, duration: timedelta) -> datetime:
+        """The deadline: `duration` of working time after `start`."""
+        ...
 
-    def elapsed(self, start: datetime, end: datetime) -> timedelta: ...
+    def elapsed(self, start: datetime, end: datetime) -> timedelta:
+        """Working time between two instants (zero when `end` is not after `start`)."""
+        ...
 
-    def is_open(self, at: datetime) -> bool: ...
+    def is_open(self, at: datetime) -> bool:
+        """Whether `at` is working time."""
+        ...
 
-    def next_open(self, at: datetime) -> datetime: ...
+    def next_open(self, at: datetime) -> datetime:
+        """`at` when open, else the start of the next working period."""
+        ...
 
-    def open_intervals(self, start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]: ...
+    def open_intervals(self, start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
+        """Working intervals within [start, end), in UTC, merged, in order."""
+        ...
 
 
 def _utc(value: datetime, what: str) -> datetime:

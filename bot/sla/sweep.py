@@ -54,6 +54,13 @@ class TimerSweep:
                     .with_for_update(skip_locked=True)
                 )
             )
+            # Load the batch's clocks and tickets in two queries; each timer then finds them in the session.
+            clock_ids = {t.clock_id for t in due if t.clock_id is not None}
+            ticket_ids = {t.ticket_id for t in due if t.ticket_id is not None}
+            if clock_ids:
+                session.scalars(select(SlaClock).where(SlaClock.id.in_(clock_ids))).all()
+            if ticket_ids:
+                session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids))).all()
             for timer in due:
                 self._fire(session, timer, now)
             return len(due)

@@ -55,8 +55,16 @@ def sunday_window(zone: str, start: time, end: time) -> BusinessCalendar:
         # Across the spring-forward weekend: same wall clock on Monday, one hour less offset.
         (ny(2026, 3, 6, 16), 2 * H, datetime(2026, 3, 9, 14, tzinfo=UTC)),
     ],
-    ids=["fri-16+2h", "ends-exactly-at-close", "one-second-after-close", "weekend", "three-days", "ten-days",
-         "microseconds-kept", "across-dst"],
+    ids=[
+        "fri-16+2h",
+        "ends-exactly-at-close",
+        "one-second-after-close",
+        "weekend",
+        "three-days",
+        "ten-days",
+        "microseconds-kept",
+        "across-dst",
+    ],
 )
 def test_nine_to_five_deadlines(start: datetime, duration: timedelta, deadline: datetime) -> None:
     calendar = nine_to_five()
@@ -321,28 +329,49 @@ def all_mondays(first: int, last: int) -> list[date]:
 @pytest.mark.parametrize(
     ("build", "message"),
     [
-        (lambda: BusinessCalendar("mars", "Mars/Base", {0: [Window(time(9), time(17))]}),
-         "calendar 'mars': unknown time zone 'Mars/Base'"),
+        (
+            lambda: BusinessCalendar("mars", "Mars/Base", {0: [Window(time(9), time(17))]}),
+            "calendar 'mars': unknown time zone 'Mars/Base'",
+        ),
         (lambda: nine_to_five(country="XX"), "calendar 'desk': unknown holiday country 'XX'"),
-        (lambda: nine_to_five(country="US", subdivision="ZZ"),
-         "calendar 'desk': unknown holiday subdivision 'ZZ' for country 'US'"),
+        (
+            lambda: nine_to_five(country="US", subdivision="ZZ"),
+            "calendar 'desk': unknown holiday subdivision 'ZZ' for country 'US'",
+        ),
         (lambda: nine_to_five(subdivision="NY"), "calendar 'desk': subdivision 'NY' needs a country"),
         (lambda: BusinessCalendar("empty", NY, {}), "calendar 'empty' has no working time"),
         (lambda: BusinessCalendar("empty", NY, {0: [], 1: []}), "calendar 'empty' has no working time"),
-        (lambda: BusinessCalendar("bad", NY, {7: [Window(time(9), time(17))]}),
-         "calendar 'bad': weekday 7 is not 0 (Monday) to 6 (Sunday)"),
+        (
+            lambda: BusinessCalendar("bad", NY, {7: [Window(time(9), time(17))]}),
+            "calendar 'bad': weekday 7 is not 0 (Monday) to 6 (Sunday)",
+        ),
         (lambda: Window(time(17), time(9)), "window 17:00-09:00 ends before it starts"),
         (lambda: Window(time(9), time(9)), "window 09:00-09:00 ends before it starts"),
         (lambda: Window(time(6), time(22), overnight=True), "overnight window 06:00-22:00 (overnight) must end"),
         (lambda: Window(time(0), time(0), overnight=True), "overnight window 00:00-00:00 (overnight) must end"),
         (lambda: Window(time(9, 0, 0, 5), time(17)), "boundaries must be whole seconds"),
-        (lambda: nine_to_five(partial_closures={date(2026, 12, 24): [(time(13), time(12))]}),
-         "partial closure on 2026-12-24 from 13:00 to 12:00 ends before it starts"),
+        (
+            lambda: nine_to_five(partial_closures={date(2026, 12, 24): [(time(13), time(12))]}),
+            "partial closure on 2026-12-24 from 13:00 to 12:00 ends before it starts",
+        ),
         (lambda: nine_to_five(closed_dates=[datetime(2026, 12, 24)]), "closed date"),
     ],
-    ids=["time-zone", "country", "subdivision", "subdivision-alone", "no-windows", "empty-days", "weekday",
-         "backwards-window", "empty-window", "overnight-forwards", "overnight-midnight", "microseconds",
-         "backwards-closure", "datetime-as-date"],
+    ids=[
+        "time-zone",
+        "country",
+        "subdivision",
+        "subdivision-alone",
+        "no-windows",
+        "empty-days",
+        "weekday",
+        "backwards-window",
+        "empty-window",
+        "overnight-forwards",
+        "overnight-midnight",
+        "microseconds",
+        "backwards-closure",
+        "datetime-as-date",
+    ],
 )
 def test_calendar_errors(build: Callable[[], object], message: str) -> None:
     with pytest.raises(CalendarError) as raised:

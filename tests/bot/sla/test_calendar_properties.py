@@ -22,42 +22,44 @@ MINUTE = timedelta(minutes=1)
 common = settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def dst_transitions() -> list[datetime]:
-    """Every UTC hour in 2026-2027 at which one of the DST zones changes its offset."""
-    found = []
-    for name in ZONES[:3]:
-        zone = ZoneInfo(name)
-        at = YEAR_START
-        offset = at.astimezone(zone).utcoffset()
-        while at.year < 2028:
-            at += timedelta(hours=1)
-            now = at.astimezone(zone).utcoffset()
-            if now != offset:
-                found.append(at)
-                offset = now
+def dst_transitions(name: str) -> list[datetime]:
+    """Every UTC hour in 2026-2027 at which the zone changes its offset."""
+    zone, found = ZoneInfo(name), []
+    at = YEAR_START
+    offset = at.astimezone(zone).utcoffset()
+    while at.year < 2028:
+        at += timedelta(hours=1)
+        if at.astimezone(zone).utcoffset() != offset:
+            found.append(at)
+            offset = at.astimezone(zone).utcoffset()
     return found
 
 
-TRANSITIONS = dst_transitions()
+# UTC has none; its calendars get starts around the other zones' transitions, which are as good as any.
+TRANSITIONS = {name: dst_transitions(name) for name in ZONES[:3]}
+TRANSITIONS["UTC"] = [at for name in ZONES[:3] for at in TRANSITIONS[name]]
 
 
 def clock(minute: int) -> time:
     return time(minute // 60 % 24, minute % 60)
 
 
-# Window starts favour the small hours, where the DST transitions of these zones are.
+# Window starts favour the small hours, where the DST transitions of these zones are. The strategies are built once
+# and combined arithmetically, because strategies created inside a draw make generation the slowest part of the run.
 starts = st.one_of(st.integers(0, 1439), st.sampled_from([60, 90, 120, 150, 180, 210]))
+minutes_of_day = st.integers(0, 1439)
+lengths = st.integers(15, 1440)
 
 
 @st.composite
 def windows(draw: st.DrawFn) -> Window:
-    if draw(st.booleans()):
-        start = draw(starts.filter(lambda minute: minute >= 1))
-        end = draw(st.integers(max(0, start + 15 - 1440), start - 1))
+    start = draw(starts)
+    if draw(st.booleans()) and start >= 1:
+        # Ends on the next day before it starts, and lasts at least 15 minutes.
+        end = max(draw(minutes_of_day) % start, start + 15 - 1440)
         return Window(clock(start), clock(end), overnight=True)
-    start = draw(starts.map(lambda minute: min(minute, 1440 - 15)))
-    end = draw(st.integers(start + 15, 1440))
-    return Window(clock(start), clock(end))
+    start = min(start, 1440 - 15)
+    return Window(clock(start), clock(min(start + draw(lengths), 1440)))
 
 
 days_2026_2027 = st.dates(date(2026, 1, 1), date(2027, 12, 31))
@@ -65,21 +67,45 @@ days_2026_2027 = st.dates(date(2026, 1, 1), date(2027, 12, 31))
 
 @st.composite
 def closure_spans(draw: st.DrawFn) -> tuple[time, time]:
-    start = draw(st.integers(0, 1439))
-    end = draw(st.integers(start + 1, 1440))
-    return clock(start), clock(end)
+    start = draw(minutes_of_day)
+    return clock(start), clock(min(start + draw(lengths), 1440))
+
+
+week = st.dictionaries(st.integers(0, 6), st.lists(windows(), min_size=1, max_size=3), min_size=1, max_size=7)
+# The DST transitions of these zones fall early on a Sunday, in the hours 01:00-03:30: windows that start or end
+# then (and Saturday night shifts that run into them) are what exercise the gap and overlap rules.
+small_hours = st.sampled_from([60, 90, 120, 135, 150, 165, 180, 210])
+dst_windows = st.builds(
+    lambda start, length: Window(clock(start), clock(start + length)),
+    small_hours,
+    st.sampled_from([15, 30, 60, 120, 240]),
+)
+into_dst = st.builds(
+    lambda start, end: Window(clock(start), clock(end), overnight=True), st.sampled_from([1320, 1410]), small_hours
+)
+weekend_nights = st.fixed_dictionaries(
+    {
+        5: st.lists(st.one_of(windows(), into_dst), max_size=2),
+        6: st.lists(st.one_of(windows(), dst_windows), max_size=2),
+    }
+)
+dst_nights = st.fixed_dictionaries(
+    {5: st.lists(into_dst, max_size=1), 6: st.lists(dst_windows, min_size=1, max_size=2)}
+)
 
 
 @st.composite
-def configs(draw: st.DrawFn) -> dict[str, Any]:
-    """Keyword arguments for BusinessCalendar and NaiveCalendar alike."""
-    weekly = {day: draw(st.lists(windows(), max_size=3)) for day in range(7)}
-    if not any(weekly.values()):
-        weekly[draw(st.integers(0, 6))] = [draw(windows())]
+def configs(draw: st.DrawFn, tz: str | None = None, dst: bool = False) -> dict[str, Any]:
+    """Keyword arguments for BusinessCalendar and NaiveCalendar alike; `dst` forces windows on DST nights."""
     country, subdivision = draw(st.sampled_from(HOLIDAY_REGIONS))
+    weekly = draw(week)
+    if dst:
+        weekly.update({day: found for day, found in draw(dst_nights).items() if found})
+    elif draw(st.booleans()):
+        weekly.update({day: found for day, found in draw(weekend_nights).items() if found})
     return {
         "name": "drawn",
-        "tz": draw(st.sampled_from(ZONES)),
+        "tz": tz or draw(st.sampled_from(ZONES)),
         "weekly": weekly,
         "country": country,
         "subdivision": subdivision,
@@ -88,56 +114,78 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
-calendars = configs().map(lambda config: BusinessCalendar(**config))
+anywhere = st.integers(0, TWO_YEARS_MINUTES)
+around = st.integers(-3 * 1440, 3 * 1440)
+# Most starts of the naive comparison fall in the day before a transition, so its one-day span crosses it.
+just_before = st.integers(-1440, 360)
+sub_minute = st.integers(0, 60_000_000 - 1)
 
-whole_minutes = st.one_of(
-    st.builds(lambda at, offset: at + offset * MINUTE, st.sampled_from(TRANSITIONS), st.integers(-4320, 4320)),
-    st.integers(0, TWO_YEARS_MINUTES).map(lambda offset: YEAR_START + offset * MINUTE),
-)
-# Finer instants for the properties that do not need the naive walker: seconds and microseconds too.
-instants = st.builds(
-    lambda at, micros: at + timedelta(microseconds=micros), whole_minutes, st.integers(0, 60_000_000 - 1)
-)
+
+@st.composite
+def cases(draw: st.DrawFn, fine: bool = True, dst: bool = False) -> tuple[dict[str, Any], datetime]:
+    """A calendar's configuration and a start, usually near one of its zone's DST transitions.
+
+    With `dst`, always a DST zone with windows on the transition nights, starting in the day before a transition.
+    """
+    tz = draw(st.sampled_from(ZONES[:3] if dst else ZONES))
+    config = draw(configs(tz, dst))
+    near = just_before if dst else around
+    if dst or draw(st.integers(0, 3)):
+        start = draw(st.sampled_from(TRANSITIONS[tz])) + draw(near) * MINUTE
+    else:
+        start = YEAR_START + draw(anywhere) * MINUTE
+    # Seconds and microseconds too, except for the naive walker, which counts whole minutes.
+    return config, (start + timedelta(microseconds=draw(sub_minute)) if fine else start)
+
+
+calendars_and_starts = cases().map(lambda case: (BusinessCalendar(**case[0]), case[1]))
 durations = st.integers(0, 40 * 3600).map(lambda seconds: timedelta(seconds=seconds))
 positive_durations = st.integers(1, 40 * 3600).map(lambda seconds: timedelta(seconds=seconds))
+Case = tuple[BusinessCalendar, datetime]
 
 
 @common
-@given(calendars, instants, durations)
-def test_elapsed_inverts_add(calendar: BusinessCalendar, start: datetime, duration: timedelta) -> None:
+@given(calendars_and_starts, durations)
+def test_elapsed_inverts_add(case: Case, duration: timedelta) -> None:
+    calendar, start = case
     assert calendar.elapsed(start, calendar.add(start, duration)) == duration
 
 
 @common
-@given(calendars, instants, durations, durations)
-def test_add_is_monotonic_in_duration(calendar: BusinessCalendar, start: datetime, a: timedelta, b: timedelta) -> None:
+@given(calendars_and_starts, durations, durations)
+def test_add_is_monotonic_in_duration(case: Case, a: timedelta, b: timedelta) -> None:
+    calendar, start = case
     shorter, longer = sorted((a, b))
     assert calendar.add(start, shorter) <= calendar.add(start, longer)
 
 
 @common
-@given(calendars, instants, st.integers(0, 3 * 24 * 3600), durations)
-def test_add_is_monotonic_in_start(calendar: BusinessCalendar, start: datetime, later: int, d: timedelta) -> None:
+@given(calendars_and_starts, st.integers(0, 3 * 24 * 3600), durations)
+def test_add_is_monotonic_in_start(case: Case, later: int, d: timedelta) -> None:
+    calendar, start = case
     assert calendar.add(start, d) <= calendar.add(start + timedelta(seconds=later), d)
 
 
 @common
-@given(calendars, instants, positive_durations, positive_durations)
-def test_add_is_additive(calendar: BusinessCalendar, start: datetime, a: timedelta, b: timedelta) -> None:
+@given(calendars_and_starts, positive_durations, positive_durations)
+def test_add_is_additive(case: Case, a: timedelta, b: timedelta) -> None:
+    calendar, start = case
     assert calendar.add(calendar.add(start, a), b) == calendar.add(start, a + b)
 
 
 @common
-@given(calendars, instants, st.lists(st.integers(0, 5 * 24 * 3600), min_size=2, max_size=2))
-def test_elapsed_is_additive(calendar: BusinessCalendar, a: datetime, gaps: list[int]) -> None:
+@given(calendars_and_starts, st.lists(st.integers(0, 5 * 24 * 3600), min_size=2, max_size=2))
+def test_elapsed_is_additive(case: Case, gaps: list[int]) -> None:
+    calendar, a = case
     b = a + timedelta(seconds=gaps[0])
     c = b + timedelta(seconds=gaps[1])
     assert calendar.elapsed(a, c) == calendar.elapsed(a, b) + calendar.elapsed(b, c)
 
 
 @common
-@given(calendars, instants, positive_durations)
-def test_deadline_is_open_or_at_an_interval_end(calendar: BusinessCalendar, start: datetime, d: timedelta) -> None:
+@given(calendars_and_starts, positive_durations)
+def test_deadline_is_open_or_at_an_interval_end(case: Case, d: timedelta) -> None:
+    calendar, start = case
     deadline = calendar.add(start, d)
     assert deadline > start
     # Just before a positive deadline the clock was running, so the deadline is never inside a closed span.
@@ -152,8 +200,9 @@ def test_deadline_is_open_or_at_an_interval_end(calendar: BusinessCalendar, star
 
 
 @common
-@given(calendars, instants, st.integers(1, 4 * 24 * 3600))
-def test_open_intervals_are_merged_and_agree(calendar: BusinessCalendar, start: datetime, span: int) -> None:
+@given(calendars_and_starts, st.integers(1, 4 * 24 * 3600))
+def test_open_intervals_are_merged_and_agree(case: Case, span: int) -> None:
+    calendar, start = case
     end = start + timedelta(seconds=span)
     intervals = list(calendar.open_intervals(start, end))
     assert all(start <= low < high <= end for low, high in intervals)
@@ -164,9 +213,10 @@ def test_open_intervals_are_merged_and_agree(calendar: BusinessCalendar, start: 
         assert high == end or not calendar.is_open(high)
 
 
-@settings(common, max_examples=60)
-@given(configs(), whole_minutes, st.integers(0, 6 * 60), st.integers(0, 24 * 60))
-def test_agrees_with_minute_stepping(config: dict[str, Any], start: datetime, minutes: int, span: int) -> None:
+@settings(common, max_examples=80)
+@given(st.one_of(cases(fine=False), cases(fine=False, dst=True)), st.integers(0, 6 * 60), st.integers(0, 24 * 60))
+def test_agrees_with_minute_stepping(case: tuple[dict[str, Any], datetime], minutes: int, span: int) -> None:
+    config, start = case
     fast, naive = BusinessCalendar(**config), NaiveCalendar(**config)
     # The naive walker is slow: keep the deadline within two days of the start.
     reachable = fast.elapsed(start, start + timedelta(days=2)) // MINUTE
