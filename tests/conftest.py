@@ -6,10 +6,12 @@ LIAISON_TEST_DATABASE_URL selects PostgreSQL; unset, each run gets a fresh SQLit
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from bot.db import Database
 from bot.migrate import upgrade
@@ -41,12 +43,20 @@ def migrated_database(database_url: str) -> Iterator[Database]:
 def database(migrated_database: Database) -> Database:
     """The migrated database with every table emptied (ids restart, so the first ticket is T-1)."""
     tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
-    with migrated_database.engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(text(f"DELETE FROM {table}"))
+    for attempt in range(5):
+        try:
+            with migrated_database.engine.begin() as connection:
+                if connection.dialect.name == "postgresql":
+                    connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+                else:
+                    for table in tables:
+                        connection.execute(text(f"DELETE FROM {table}"))
+            return migrated_database
+        except OperationalError:
+            # A connection of the previous test's app may still be closing; TRUNCATE lost a lock race. Try again.
+            if attempt == 4:
+                raise
+            time.sleep(0.2 * (attempt + 1))
     return migrated_database
 
 

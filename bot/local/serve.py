@@ -10,7 +10,9 @@ from handlers.http import WSGIApp
 
 
 class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
+    # Closing the server waits for requests in flight, so nothing still writes to the database after a stop.
+    daemon_threads = False
+    block_on_close = True
     allow_reuse_address = True
 
 
