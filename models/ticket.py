@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, BigIntId, JsonDict, intpk, slack_id, utc
@@ -33,6 +33,8 @@ class Ticket(Base):
     card_version: Mapped[int] = mapped_column(Integer, default=0)
     # The nearest running SLA deadline, kept with the clocks so lists sort by it in SQL.
     next_deadline_at: Mapped[utc | None] = mapped_column(index=True)
+    # True while any SLA target of the ticket is breached and not yet met.
+    sla_breached: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[utc]
     updated_at: Mapped[utc]
 

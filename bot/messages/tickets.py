@@ -17,9 +17,19 @@ from models import Ticket
 
 def ticket_line(ticket: Ticket) -> str:
     return (
-        f"*{ticket.key}* {mrkdwn(ticket.subject, 150)} · {mrkdwn(ticket.customer.name, 100)} ({ticket.customer.tier})"
-        f" · {ticket.priority} · {rules.STATUS_LABELS[ticket.status]} · {person(ticket.assignee_id)}"
+        f"{sla_cue(ticket)}*{ticket.key}* {mrkdwn(ticket.subject, 150)} · {mrkdwn(ticket.customer.name, 100)}"
+        f" ({ticket.customer.tier}) · {ticket.priority} · {rules.STATUS_LABELS[ticket.status]}"
+        f" · {person(ticket.assignee_id)}"
     )
+
+
+def sla_cue(ticket: Ticket) -> str:
+    """A breached ticket is marked red; one with a running SLA shows its next deadline."""
+    if ticket.sla_breached:
+        return ":red_circle: SLA breached · "
+    if ticket.next_deadline_at is not None:
+        return f":large_green_circle: due {slack_date(ticket.next_deadline_at)} · "
+    return ""
 
 
 def ticket_list(tickets: list[Ticket], scope: str) -> tuple[str, list[dict[str, Any]]]:

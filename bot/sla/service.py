@@ -51,6 +51,7 @@ class SlaService:
             )
         running = [r.deadline_at for r in rows.values() if r.state == RUNNING and r.deadline_at is not None]
         ticket.next_deadline_at = min(running, default=None)
+        ticket.sla_breached = any(r.state == BREACHED and r.stopped_at is None for r in rows.values())
         return sorted(rows.values(), key=lambda r: (r.metric, r.cycle))
 
     def snooze(self, session: Session, clock: SlaClock, until: datetime, now: datetime) -> None:

@@ -95,7 +95,7 @@ class TicketService:
             return TicketDetails(ticket, list(reversed(events)), lines)
 
     def list(self, actor: Actor, scope: str = "open", limit: int = 20) -> list[Ticket]:
-        """Tickets most urgent first: nearest SLA deadline, priority, waiting on us before the customer, oldest."""
+        """Most urgent first: breached, then nearest SLA deadline, priority, waiting on us before the customer, age."""
         query = select(Ticket)
         if scope == "mine":
             mine = Ticket.assignee_id if actor.is_agent else Ticket.requester_id
@@ -120,6 +120,7 @@ class TicketService:
         )
         # The nearest SLA deadline first (tickets without one after), then priority, then waiting on us, then age.
         return (
+            Ticket.sla_breached.is_(False),
             Ticket.next_deadline_at.is_(None),
             Ticket.next_deadline_at,
             Ticket.priority,

@@ -201,3 +201,16 @@ def test_tickets_without_a_matching_policy_have_no_clocks(driver: SlackDriver, d
     with database.session() as session:
         assert session.scalars(select(SlaClock)).all() == []
         assert session.get(Ticket, 1).next_deadline_at is None
+
+
+def test_home_and_list_show_breached_tickets_first_in_red(driver: SlackDriver, slack: SlackStandIn, tick) -> None:
+    open_premium(driver, priority="P2")
+    open_premium(driver, priority="P1")
+    tick(minutes=31)  # the P1's 30-minute first response breaches; the P2 still has time
+    driver.command(ALICE, "claim T-2")
+    driver.app_home_opened(ALICE)
+    home = block_texts(slack.home_view(ALICE)["blocks"])
+    assert ":red_circle: SLA breached · *T-2*" in home
+    assert ":large_green_circle: due" in home.split("Most urgent in the queue")[1]
+    listed = block_texts(driver.command(ALICE, "list").json()["blocks"])
+    assert listed.index("T-2") < listed.index("T-1")
