@@ -94,6 +94,11 @@ class TicketService:
             lines = self.describe(ticket, list(latest.values()), self.clock.now())
             return TicketDetails(ticket, list(reversed(events)), lines)
 
+    def for_change(self, actor: Actor, key: str) -> Ticket:
+        """The ticket, if the actor may change it (to open a form about it); refuses like any change would."""
+        with self.database.session() as session:
+            return self._changeable(session, actor, key)
+
     def list(self, actor: Actor, scope: str = "open", limit: int = 20) -> list[Ticket]:
         """Most urgent first: breached, then nearest SLA deadline, priority, waiting on us before the customer, age."""
         query = select(Ticket)

@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
 
-from bot.errors import PermissionDenied, UserFacingError
+from bot.errors import UserFacingError
 from bot.gateway import SlackError
 from bot.messages.modals import note_modal
 from bot.services import Services
@@ -20,10 +20,8 @@ def add_note_clicked(
     services: Services = context["services"]
     actor = services.actor(body["user"]["id"])
     try:
-        if not actor.is_agent:
-            raise PermissionDenied("Only support agents can add internal notes.")
-        details = services.tickets.show(actor, action["value"])
-        services.gateway.open_view(body["trigger_id"], note_modal(details.ticket.key, details.ticket.subject))
+        ticket = services.tickets.for_change(actor, action["value"])
+        services.gateway.open_view(body["trigger_id"], note_modal(ticket.key, ticket.subject))
     except UserFacingError as error:
         tell(services, body, respond, str(error))
     except SlackError as error:
