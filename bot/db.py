@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -59,6 +60,12 @@ def insert_new(session: Session, model: type, values: dict, *, unique: str) -> b
 
     One statement on SQLite and PostgreSQL alike, so a duplicate costs no prior SELECT and cannot race.
     """
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(model).values(values).on_conflict_do_nothing(index_elements=[unique])
-    return session.execute(statement).rowcount == 1
+    statement = _insert_ignoring(model, session.get_bind().dialect.name, unique)
+    return session.connection().execute(statement, values).rowcount == 1
+
+
+@functools.cache
+def _insert_ignoring(model: type, dialect: str, unique: str):  # type: ignore[no-untyped-def]
+    # Built once and executed with parameters, so SQLAlchemy compiles it once instead of on every call.
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(model).on_conflict_do_nothing(index_elements=[unique])
