@@ -1,6 +1,12 @@
-"""`python -m bench`: time Liaison against a bare Bolt app over HTTP and print p50/p99 and the p99 ratio.
+"""`python -m bench`: run the benchmark suites and print their tables; `--suite` picks one (default: all of them).
 
-Exits 0 whether or not the goal is met (it is a measurement); 1 when a request was not answered as it should be.
+- http: time Liaison against a bare Bolt app over HTTP and print p50/p99 and the p99 ratio;
+- calendar: SLA deadline arithmetic against a minute-stepping calendar;
+- sla: the timer sweep at 10k and 1M open tickets (SQLite, and PostgreSQL when reachable), and reminder lateness
+  under the real scheduler.
+
+Exits 0 whether or not a goal is met (they are measurements); 1 when a suite could not measure (a request was not
+answered as it should be, a sweep did not fire its timers); 2 for bad arguments.
 """
 
 from __future__ import annotations
@@ -8,48 +14,183 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+from bench import calendar_bench, sla_bench
 from bench.http_latency import DEFAULT_REQUESTS, DEFAULT_WARMUP, format_report, run
 from bench.rig import BenchError
+from bench.sla_data import DEFAULT_POSTGRES
+from bench.sla_lateness import DEFAULT_RATE, DEFAULT_SECONDS
+
+SUITES = ("http", "calendar", "sla")
+# Each suite's own options and their defaults. Without --suite, giving only one suite's options runs just that
+# suite, so `python -m bench --requests 2000` still times HTTP only, as it did before there were other suites.
+DEFAULTS: dict[str, dict[str, object]] = {
+    "http": {"requests": DEFAULT_REQUESTS, "warmup": DEFAULT_WARMUP, "database_url": None, "no_drain": False},
+    "sla": {
+        "sla_sizes": list(sla_bench.DEFAULT_SIZES),
+        "sla_due": sla_bench.DEFAULT_DUE,
+        "sla_rounds": sla_bench.DEFAULT_ROUNDS,
+        "sla_breach": sla_bench.DEFAULT_BREACH,
+        "sla_databases": list(sla_bench.DATABASES),
+        "sla_postgres_url": DEFAULT_POSTGRES,
+        "sla_rate": DEFAULT_RATE,
+        "sla_seconds": DEFAULT_SECONDS,
+        "sla_plans": False,
+    },
+}
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of counts: {text!r}") from error
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError("sizes must be positive counts, e.g. 10000,1000000")
+    return sizes
+
+
+def _databases(text: str) -> list[str]:
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = set(names) - set(sla_bench.DATABASES)
+    if not names or unknown:
+        raise argparse.ArgumentTypeError(f"databases are sqlite and/or postgresql, got {text!r}")
+    return names
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--requests", type=int, default=DEFAULT_REQUESTS, help=f"timed rounds per workload (default {DEFAULT_REQUESTS})"
+        "--suite",
+        choices=[*SUITES, "all"],
+        default=None,
+        help="which suite to run (default: all; without --suite, giving a suite's own options runs just that suite)",
     )
-    parser.add_argument(
-        "--warmup", type=int, default=DEFAULT_WARMUP, help=f"untimed rounds first (default {DEFAULT_WARMUP})"
+    http = parser.add_argument_group("http suite")
+    http.add_argument(
+        "--requests", type=int, default=None, help=f"timed rounds per workload (default {DEFAULT_REQUESTS})"
     )
-    parser.add_argument(
+    http.add_argument("--warmup", type=int, default=None, help=f"untimed rounds first (default {DEFAULT_WARMUP})")
+    http.add_argument(
         "--database-url",
         default=None,
         help="a database to migrate and use (default: a fresh SQLite file in a temp dir); tickets are added to it",
     )
-    parser.add_argument("--no-drain", action="store_true", help="skip timing the outbox drain at the end")
-    return parser.parse_args(argv)
+    http.add_argument("--no-drain", action="store_true", default=None, help="skip timing the outbox drain at the end")
+    sla = parser.add_argument_group("sla suite")
+    sla.add_argument(
+        "--sla-sizes",
+        type=_sizes,
+        default=None,
+        help="open tickets per sweep run, comma-separated (default 10000,1000000)",
+    )
+    sla.add_argument(
+        "--sla-due", type=int, default=None, help=f"due timers swept per round (default {sla_bench.DEFAULT_DUE})"
+    )
+    sla.add_argument(
+        "--sla-rounds", type=int, default=None, help=f"timed sweep rounds per size (default {sla_bench.DEFAULT_ROUNDS})"
+    )
+    sla.add_argument(
+        "--sla-breach",
+        type=int,
+        default=None,
+        help=f"BREACH timers swept once per size after the rounds, 0 for none (default {sla_bench.DEFAULT_BREACH})",
+    )
+    sla.add_argument(
+        "--sla-databases",
+        type=_databases,
+        default=None,
+        help="sqlite,postgresql (default both; PostgreSQL is skipped when not reachable)",
+    )
+    sla.add_argument(
+        "--sla-postgres-url",
+        default=None,
+        help=f"a PostgreSQL server to create (and drop) a private database on (default {DEFAULT_POSTGRES})",
+    )
+    sla.add_argument(
+        "--sla-rate", type=float, default=None, help=f"timers falling due per second (default {DEFAULT_RATE:g})"
+    )
+    sla.add_argument(
+        "--sla-seconds", type=float, default=None, help=f"for how long timers fall due (default {DEFAULT_SECONDS:g})"
+    )
+    sla.add_argument(
+        "--sla-plans", action="store_true", default=None, help="also print the plan of every statement the sweep ran"
+    )
+    args = parser.parse_args(argv)
+    given = [suite for suite, defaults in DEFAULTS.items() if any(getattr(args, name) is not None for name in defaults)]
+    if args.suite is None:
+        args.suite = given[0] if len(given) == 1 else "all"
+    for defaults in DEFAULTS.values():
+        for name, value in defaults.items():
+            if getattr(args, name) is None:
+                setattr(args, name, value)
+    return args
+
+
+def _bad_arguments(args: argparse.Namespace) -> str | None:
+    if args.requests < 1 or args.warmup < 0:
+        return "--requests must be at least 1 and --warmup at least 0"
+    if args.sla_breach < 0:
+        return "--sla-breach must be at least 0"
+    if args.sla_due < 1 or args.sla_rounds < 1 or min(args.sla_sizes) < args.sla_due:
+        return "--sla-due and --sla-rounds must be at least 1, and every --sla-sizes at least --sla-due"
+    if args.sla_rate <= 0 or args.sla_seconds <= 0:
+        return "--sla-rate and --sla-seconds must be positive"
+    return None
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _http(args: argparse.Namespace) -> None:
+    report = run(args.requests, args.warmup, args.database_url, drain=not args.no_drain, progress=_progress)
+    print(format_report(report))
+
+
+def _calendar(args: argparse.Namespace) -> None:
+    calendar_bench.run(report=print)
+
+
+def _sla(args: argparse.Namespace) -> None:
+    sla_bench.run(
+        print,
+        sizes=args.sla_sizes,
+        due=args.sla_due,
+        rounds=args.sla_rounds,
+        databases=args.sla_databases,
+        postgres_url=args.sla_postgres_url,
+        rate=args.sla_rate,
+        seconds=args.sla_seconds,
+        plans=args.sla_plans,
+        breach=args.sla_breach,
+        progress=_progress,
+    )
+
+
+RUNNERS: dict[str, Callable[[argparse.Namespace], None]] = {"http": _http, "calendar": _calendar, "sla": _sla}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    if args.requests < 1 or args.warmup < 0:
-        print("bench: --requests must be at least 1 and --warmup at least 0", file=sys.stderr)
+    problem = _bad_arguments(args)
+    if problem is not None:
+        print(f"bench: {problem}", file=sys.stderr)
         return 2
-    try:
-        report = run(
-            args.requests,
-            args.warmup,
-            args.database_url,
-            drain=not args.no_drain,
-            progress=lambda message: print(message, file=sys.stderr, flush=True),
-        )
-    except BenchError as error:
-        print(f"bench: {error}", file=sys.stderr)
-        return 1
-    print(format_report(report))
-    return 0
+    suites = SUITES if args.suite == "all" else (args.suite,)
+    failed = False
+    for index, suite in enumerate(suites):
+        if index:
+            print(flush=True)
+        try:
+            RUNNERS[suite](args)
+        except BenchError as error:
+            print(f"bench: {suite}: {error}", file=sys.stderr)
+            failed = True
+        sys.stdout.flush()
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -36,7 +36,11 @@ class Timer(Base):
     """Something due at a time: claimed by the sweep when due, re-checked against its subject, fired once."""
 
     __tablename__ = "timers"
-    __table_args__ = (Index("ix_timers_state_due_at", "state", "due_at"),)
+    __table_args__ = (
+        Index("ix_timers_state_due_at", "state", "due_at"),
+        # Replacing a clock's pending timers looks them up by clock, whatever the size of the table.
+        Index("ix_timers_clock_id_state", "clock_id", "state"),
+    )
 
     id: Mapped[intpk]
     kind: Mapped[str] = mapped_column(String(32))

@@ -54,21 +54,19 @@ class TimerSweep:
                     .with_for_update(skip_locked=True)
                 )
             )
-            # Load the batch's clocks and tickets in two queries; each timer then finds them in the session.
+            # Load the batch's clocks and tickets in two queries and hold them while the batch fires; writes go out
+            # together at the commit rather than one flush per timer.
             clock_ids = {t.clock_id for t in due if t.clock_id is not None}
             ticket_ids = {t.ticket_id for t in due if t.ticket_id is not None}
-            if clock_ids:
-                session.scalars(select(SlaClock).where(SlaClock.id.in_(clock_ids))).all()
-            if ticket_ids:
-                session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids))).all()
-            for timer in due:
-                self._fire(session, timer, now)
+            clocks = {c.id: c for c in session.scalars(select(SlaClock).where(SlaClock.id.in_(clock_ids)))}
+            tickets = {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids)))}
+            with session.no_autoflush:
+                for timer in due:
+                    self._fire(session, timer, now, clocks.get(timer.clock_id), tickets.get(timer.ticket_id))
             return len(due)
 
-    def _fire(self, session: Session, timer: Timer, now: datetime) -> None:
+    def _fire(self, session: Session, timer: Timer, now: datetime, row: SlaClock | None, ticket: Ticket | None) -> None:
         timer.state, timer.fired_at = FIRED, now
-        row = session.get(SlaClock, timer.clock_id) if timer.clock_id is not None else None
-        ticket = session.get(Ticket, timer.ticket_id) if timer.ticket_id is not None else None
         if row is None or ticket is None or row.version != timer.version:
             timer.state = CANCELLED  # the deadline moved after this timer was set; its replacement will fire
             return
@@ -88,7 +86,7 @@ class TimerSweep:
             text, blocks = breach_message(ticket, row, reminder=False)
             post_in_thread(session, ticket, now, f"{timer.dedupe_key}:thread", text)
             alert = target.alert_channel or ticket.queue_channel
-            self._post(session, now, f"{timer.dedupe_key}:alert", alert, text, blocks)
+            self._post(session, now, f"{timer.dedupe_key}:alert", alert, text, blocks, ticket)
             if ticket.assignee_id is not None or alert != ticket.queue_channel:
                 self._tell_owner(session, ticket, now, f"{timer.dedupe_key}:owner", text, blocks)
             update_card(session, ticket, now, lines)
@@ -111,16 +109,19 @@ class TimerSweep:
         self, session: Session, ticket: Ticket, now: datetime, key: str, text: str, blocks: list | None
     ) -> None:
         """The assignee by DM, or the queue channel when nobody has the ticket."""
-        self._post(session, now, key, ticket.assignee_id or ticket.queue_channel, text, blocks)
+        self._post(session, now, key, ticket.assignee_id or ticket.queue_channel, text, blocks, ticket)
 
     @staticmethod
-    def _post(session: Session, now: datetime, key: str, channel: str, text: str, blocks: list | None) -> None:
+    def _post(
+        session: Session, now: datetime, key: str, channel: str, text: str, blocks: list | None, ticket: Ticket
+    ) -> None:
         payload = {"channel": channel, "text": text, "unfurl_links": False} | ({"blocks": blocks} if blocks else {})
+        # Per ticket and recipient: one ticket's reminders arrive in order without queueing behind other tickets'.
         outbox.enqueue(
             session,
             now=now,
             dedupe_key=key,
             method="chat.postMessage",
             payload=payload,
-            ordering_key=f"alert:{channel}",
+            ordering_key=f"ticket:{ticket.id}:to:{channel}",
         )
