@@ -7,7 +7,6 @@ on its own, so a slow Slack never delays the sweep.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -32,7 +31,6 @@ def build_scheduler(services: Services, *, drain_every: float = 1.0, sweep_every
         args=[services, scheduler],
         id="sla-sweep",
         replace_existing=True,
-        next_run_time=datetime.now(UTC),  # APScheduler's own clock: when to run, not what time it is for tickets
     )
     return scheduler
 
