@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+# PostgreSQL's serialization failure and deadlock: the transaction lost a race and may simply run again.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 
 
 def make_engine(url: str) -> Engine:
@@ -43,6 +51,22 @@ class Database:
         with self.sessions() as session, session.begin():
             yield session
 
+    def transaction(self, work: Callable[[Session], T], *, attempts: int = 5) -> T:
+        """Run `work` in one transaction; run it again from the start when it lost a race to another change.
+
+        A race shows as a stale row version (two changes to one ticket read the same state; the second one's
+        UPDATE finds the version moved) or a serialization failure. `work` must do nothing outside the database.
+        """
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.session() as session:
+                    return work(session)
+            except (StaleDataError, DBAPIError) as error:
+                if attempt == attempts or not _lost_race(error):
+                    raise
+                log.info("transaction lost a race (%s); running it again", type(error).__name__)
+        raise AssertionError("unreachable")
+
     def ping(self) -> bool:
         try:
             with self.engine.connect() as connection:
@@ -53,6 +77,12 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _lost_race(error: Exception) -> bool:
+    if isinstance(error, StaleDataError):
+        return True
+    return getattr(getattr(error, "orig", None), "sqlstate", None) in RETRYABLE_SQLSTATES
 
 
 def insert_new(session: Session, model: type, values: dict, *, unique: str) -> bool:

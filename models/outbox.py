@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, BigIntId, JsonDict, intpk, utc
@@ -28,5 +28,13 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[utc]
     last_error: Mapped[str | None] = mapped_column(Text)
+    # A lease: the process delivering the row, and until when; an expired lease may be taken over by another process.
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[utc | None]
+    # The last attempt ended without a recorded outcome (its process died mid-call): look in Slack before re-sending.
+    in_doubt: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Where the message landed, kept for messages edited later (cards, pages with buttons, alerts with Snooze).
+    posted_channel: Mapped[str | None] = mapped_column(String(32))
+    posted_ts: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[utc]
     delivered_at: Mapped[utc | None]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, BigIntId, JsonDict, intpk, utc
@@ -51,5 +51,10 @@ class Timer(Base):
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     state: Mapped[str] = mapped_column(String(16), default="pending")
     data: Mapped[JsonDict] = mapped_column(default=dict)
+    # A lease, as on outbox rows: the sweeping process and until when; failures count and back off.
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[utc | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[utc]
     fired_at: Mapped[utc | None]

@@ -37,6 +37,11 @@ class Ticket(Base):
     sla_breached: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[utc]
     updated_at: Mapped[utc]
+    # Optimistic lock: every ORM update checks and bumps it, so two changes racing on one ticket cannot both apply
+    # to the same state (the loser's unit of work is retried on the new state).
+    row_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": row_version}
 
     customer: Mapped[Customer] = relationship(lazy="joined", innerjoin=True)
 
