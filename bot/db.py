@@ -91,11 +91,12 @@ def insert_new(session: Session, model: type, values: dict, *, unique: str) -> b
     One statement on SQLite and PostgreSQL alike, so a duplicate costs no prior SELECT and cannot race.
     """
     statement = _insert_ignoring(model, session.get_bind().dialect.name, unique)
-    return session.connection().execute(statement, values).rowcount == 1
+    # RETURNING says whether a row went in; rowcount does not (psycopg reports -1 for a statement that returns).
+    return session.connection().execute(statement, values).first() is not None
 
 
 @functools.cache
 def _insert_ignoring(model: type, dialect: str, unique: str):  # type: ignore[no-untyped-def]
     # Built once and executed with parameters, so SQLAlchemy compiles it once instead of on every call.
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(model).on_conflict_do_nothing(index_elements=[unique])
+    return insert(model).on_conflict_do_nothing(index_elements=[unique]).returning(model.id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import logging
 from typing import Any
 
@@ -35,10 +36,20 @@ PERMANENT_ERRORS = frozenset(
 )
 
 
+METADATA_EVENT, METADATA_KEY = "liaison_outbox", "dedupe_key"
+# Errors Slack documents as its own passing trouble: retried like a 5xx, never parked.
+TRANSIENT_ERRORS = frozenset({"ratelimited", "service_unavailable", "internal_error", "fatal_error", "request_timeout"})
+
+
 class SlackError(Exception):
-    """A Web API call failed; `error` is Slack's error code (or the HTTP status)."""
+    """A Web API call failed; `error` is Slack's error code (or the HTTP status).
+
+    `permanent`: retrying cannot help. `transient`: Slack (or the way to it) is in trouble; try again soon, the
+    message is fine. Neither: an error we do not know; worth a few more tries before the message is set aside.
+    """
 
     permanent = False
+    transient = False
 
     def __init__(self, method: str, error: str, retry_after: float | None = None) -> None:
         super().__init__(f"{method}: {error}")
@@ -56,6 +67,12 @@ class SlackRejected(SlackError):
 class SlackUnavailable(SlackError):
     """Rate limited, a 5xx, a connection failure or a transient Slack error: try again later."""
 
+    transient = True
+
+
+class SlackUnknownError(SlackError):
+    """An error code Liaison does not know: retried a bounded number of times, then the message is parked."""
+
 
 class SlackGateway:
     """Wraps one WebClient; services, jobs and the outbox call Slack only through this."""
@@ -72,8 +89,8 @@ class SlackGateway:
             )
         except SlackApiError as exc:
             raise _classify(method, exc) from exc
-        except (OSError, TimeoutError) as exc:  # connection refused, reset, DNS, timeouts
-            raise SlackUnavailable(method, f"connection: {exc}") from exc
+        except (OSError, TimeoutError, http.client.HTTPException) as exc:  # refused, reset, DNS, timeouts, cut short
+            raise SlackUnavailable(method, f"connection: {type(exc).__name__}: {exc}") from exc
         return dict(response.data) if isinstance(response.data, dict) else {}
 
     # The calls Liaison makes, named for what they do.
@@ -101,6 +118,17 @@ class SlackGateway:
             page = self.call("conversations.replies", channel=channel, ts=ts, inclusive=True, limit=1)
             found = [m for m in page.get("messages", []) if m.get("ts") == ts]
         return found[0] if found else None
+
+    def is_private(self, channel: str) -> bool:
+        """Whether a conversation is a private channel, a DM or a group DM (conversations.info)."""
+        try:
+            info = self.call("conversations.info", channel=channel).get("channel") or {}
+        except SlackRejected as error:
+            # DMs and group DMs need scopes Liaison does not ask for (im:read, mpim:read): unseen means private.
+            if error.error == "missing_scope":
+                return True
+            raise
+        return any(info.get(flag) for flag in ("is_private", "is_im", "is_mpim"))
 
     def join(self, channel: str) -> None:
         self.call("conversations.join", channel=channel)
@@ -135,6 +163,42 @@ class SlackGateway:
         return profile.get("display_name") or user.get("real_name") or user.get("name") or user_id
 
 
+    def open_dm(self, user_id: str) -> str:
+        """The id of the bot's DM with a person (a message posted to a user id lands there)."""
+        return str(self.call("conversations.open", users=user_id)["channel"]["id"])
+
+    def find_keyed(
+        self, channel: str, key: str, *, thread_ts: str | None = None, oldest: float = 0, max_pages: int = 10
+    ) -> dict[str, Any] | None:
+        """A message of ours carrying `key` in its metadata, posted in the channel (or thread) since `oldest`."""
+        method, args = (
+            ("conversations.replies", {"ts": thread_ts}) if thread_ts else ("conversations.history", {})
+        )
+        cursor = None
+        for _ in range(max_pages):
+            page = self.call(
+                method,
+                channel=channel,
+                oldest=f"{oldest:.6f}",
+                include_all_metadata=True,
+                limit=200,
+                **args,
+                **({"cursor": cursor} if cursor else {}),
+            )
+            for message in page.get("messages", []):
+                if ((message.get("metadata") or {}).get("event_payload") or {}).get(METADATA_KEY) == key:
+                    return message
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
+        return None
+
+
+def keyed_metadata(key: str) -> dict[str, Any]:
+    """Slack message metadata naming the outbox row a message came from, so a re-send can look for it first."""
+    return {"event_type": METADATA_EVENT, "event_payload": {METADATA_KEY: key}}
+
+
 def _json_method(method: str) -> bool:
     # Methods that carry blocks or views go as JSON so nested structures need no re-encoding.
     return method.startswith(("chat.", "views."))
@@ -149,8 +213,8 @@ def _classify(method: str, exc: SlackApiError) -> SlackError:
     if status >= 500:
         return SlackUnavailable(method, f"http_{status}")
     error = (response.data or {}).get("error", "unknown_error") if isinstance(response.data, dict) else f"http_{status}"
-    if error == "ratelimited":
-        return SlackUnavailable(method, error, retry_after=1.0)
+    if error in TRANSIENT_ERRORS:
+        return SlackUnavailable(method, error, retry_after=1.0 if error == "ratelimited" else None)
     if error in PERMANENT_ERRORS or error.startswith("invalid_"):
         return SlackRejected(method, error)
-    return SlackUnavailable(method, error)
+    return SlackUnknownError(method, str(error))

@@ -12,9 +12,11 @@ from bot.db import Database
 from bot.gateway import SlackGateway
 from bot.outbox import OutboxDispatcher
 from bot.permissions import AgentDirectory
-from bot.sla.sweep import TimerSweep
+from bot.sla.sweep import SlaTimers
+from bot.tickets import cards
 from bot.tickets.intake import MessageIntake
 from bot.tickets.service import Actor, TicketService
+from bot.timers import TimerRegistry, TimerSweep
 
 
 @dataclass
@@ -27,12 +29,15 @@ class Services:
     tickets: TicketService
     dispatcher: OutboxDispatcher
     reactions: MessageIntake
+    timers: TimerRegistry  # features register their timer kinds here
     sweep: TimerSweep
 
     @classmethod
     def build(cls, *, config: LiaisonConfig, clock: Clock, database: Database, client: WebClient) -> Services:
         gateway = SlackGateway(client)
         tickets = TicketService(database, clock, config)
+        timers = TimerRegistry()
+        SlaTimers(tickets).register(timers)
         return cls(
             config=config,
             clock=clock,
@@ -40,9 +45,10 @@ class Services:
             gateway=gateway,
             agents=AgentDirectory(gateway, config, clock),
             tickets=tickets,
-            dispatcher=OutboxDispatcher(database, gateway, clock),
+            dispatcher=OutboxDispatcher(database, gateway, clock, render_card=cards.renderer(tickets.sla.book)),
             reactions=MessageIntake(tickets, gateway),
-            sweep=TimerSweep(database, clock, tickets),
+            timers=timers,
+            sweep=TimerSweep(database, clock, timers),
         )
 
     def actor(self, user_id: str) -> Actor:

@@ -12,7 +12,8 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_state_next_attempt_at", "state", "next_attempt_at"),
-        Index("ix_outbox_ordering_key_state", "ordering_key", "state"),
+        # Whether a row is the oldest pending one of its key is looked up here, for every row the drain considers.
+        Index("ix_outbox_ordering_key_state_id", "ordering_key", "state", "id"),
     )
 
     id: Mapped[intpk]

@@ -149,7 +149,8 @@ class SlackDriver:
     def command(
         self, user_id: str, text: str, *, command: str = "/ticket", channel_id: str | None = None
     ) -> DriverResponse:
-        """Run a slash command (in the user's DM with the bot unless channel_id is given)."""
+        """Run a slash command with what the person typed (in their DM with the bot unless channel_id is given);
+        Slack's encoding of the text (entities, should_escape mentions) is applied here."""
         channel = self._channel(channel_id or self.standin.dm_channel(user_id))
         response_url = self.standin.new_response_url(channel=channel["id"], user=user_id)
         fields = {
@@ -161,7 +162,7 @@ class SlackDriver:
             "user_id": user_id,
             "user_name": self._user(user_id)["name"],
             "command": command,
-            "text": text,
+            "text": self.standin.encode_typed(text, command=True),
             "api_app_id": self.api_app_id,
             "is_enterprise_install": "false",
             "response_url": response_url,
@@ -352,7 +353,10 @@ class SlackDriver:
     def reaction_added(self, user_id: str, channel: str, ts: str, reaction: str, **kw: Any) -> DriverResponse:
         """A reaction_added event on a stand-in message (kw: event() options, else extra event fields)."""
         options, extra = _split_event_kw(kw)
-        item_user = self.standin.message(channel, ts).get("user")
+        try:
+            item_user = self.standin.message(channel, ts).get("user")
+        except KeyError:  # Slack may still deliver a reaction on a message deleted meanwhile
+            item_user = None
         event = {"type": "reaction_added", "user": user_id, "reaction": reaction, "item_user": item_user}
         event["item"] = {"type": "message", "channel": channel, "ts": ts}
         return self.event({**event, **extra}, **options)
@@ -372,7 +376,7 @@ class SlackDriver:
         return self.event({**event, **extra}, **options)
 
     def user_message(self, user_id: str, channel: str, text: str, *, thread_ts: str | None = None) -> DriverResponse:
-        """A person posts text in the stand-in, and the app gets the message event for it."""
+        """A person posts text in the stand-in (encoded as Slack does), and the app gets the message event for it."""
         ts = self.standin.post_user_message(channel, user_id, text, thread_ts=thread_ts)
         event = self.standin.slack_message(channel, ts)
         info = self.standin.channel(channel) or {}

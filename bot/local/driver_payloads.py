@@ -1,8 +1,11 @@
-"""Interaction payload pieces the Slack driver builds: block elements by action_id and their state values."""
+"""Payload pieces the Slack driver and stand-in build: typed text as Slack encodes it, block elements by action_id
+and their state values."""
 
 from __future__ import annotations
 
 import copy
+import re
+from collections.abc import Callable
 from typing import Any
 
 from bot.local.standin_methods import interactive_elements
@@ -26,6 +29,56 @@ _STATE_KEYS: dict[str, tuple[str, Any]] = {
     "timepicker": ("selected_time", None),
     "datetimepicker": ("selected_date_time", None),
 }
+# What Slack's client turns into tokens: @someone, @here, #channel, and links. Not an e-mail's @, nor a "&#".
+_REFERENCE = re.compile(r"(?<![\w@.])@(?P<user>[\w.-]+)|(?<![\w&#])#(?P<channel>[\w-]+)|(?P<url>https?://[^\s<>]+)")
+BROADCASTS = ("here", "channel", "everyone")
+_URL_TAIL = ".,;:!?)'\""
+
+
+def _entities(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_encoded(
+    typed: str,
+    *,
+    user_id: Callable[[str], str | None],
+    channel_id: Callable[[str], str | None],
+    command: bool = False,
+) -> tuple[str, list[dict[str, Any]]]:
+    """(text, rich_text elements) as Slack sends what a person typed: `&`, `<`, `>` as entities, and @someone,
+    @here, #channel (and links, in messages) as Slack's tokens; a slash command with should_escape names people
+    `<@U…|name>`. The rich_text elements hold the raw text, as Slack's do."""
+    text, elements, position = [], [], 0
+
+    def plain(part: str) -> None:
+        if part:
+            text.append(_entities(part))
+            elements.append({"type": "text", "text": part})
+
+    for match in _REFERENCE.finditer(typed):
+        name, channel, url = match.group("user"), match.group("channel"), match.group("url")
+        if name in BROADCASTS:
+            token, element = f"<!{name}>", {"type": "broadcast", "range": name}
+        elif name and user_id(name):
+            uid = user_id(name)
+            token, element = f"<@{uid}|{name}>" if command else f"<@{uid}>", {"type": "user", "user_id": uid}
+        elif channel and channel_id(channel):
+            cid = channel_id(channel)
+            token, element = f"<#{cid}|{channel}>", {"type": "channel", "channel_id": cid}
+        elif url and not command:
+            url = url.rstrip(_URL_TAIL)
+            token, element = f"<{url.replace('&', '&amp;')}>", {"type": "link", "url": url}
+        else:
+            continue
+        plain(typed[position : match.start()])
+        text.append(token)
+        elements.append(element)
+        position = match.start() + len(url or match.group(0))
+    plain(typed[position:])
+    return "".join(text), elements
+
+
 _INITIAL_KEYS = {"selected_option": "initial_option", "selected_options": "initial_options", "value": "initial_value"}
 
 

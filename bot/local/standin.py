@@ -15,6 +15,7 @@ from datetime import datetime
 from http.server import ThreadingHTTPServer
 from zoneinfo import ZoneInfo
 
+from bot.local.driver_payloads import slack_encoded
 from bot.local.standin_blocks import (
     MAX_VIEW_STACK,
     ApiError,
@@ -157,7 +158,8 @@ class SlackStandIn(HttpPlumbing, FailureInjection, WebApiMethods):
             self._usergroups[usergroup_id], self._usergroup_handles[usergroup_id] = list(users), handle
 
     def post_user_message(self, channel: str, user: str, text: str, *, thread_ts: str | None = None) -> str:
-        """Post a message as a person would; returns its ts. The person must be a member of the channel."""
+        """Post what a person typed, encoded as Slack's client sends it; returns its ts. The person must be a member
+        of the channel."""
         with self._lock:
             if channel not in self._channels or user not in self._users:
                 raise ValueError(f"unknown channel {channel!r} or user {user!r}: add them first")
@@ -167,12 +169,26 @@ class SlackStandIn(HttpPlumbing, FailureInjection, WebApiMethods):
                 root = self._thread_root(channel, thread_ts) if thread_ts else None
             except ApiError:
                 raise ValueError(f"no message {thread_ts} in {channel} to reply to") from None
-            section = {"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}
+            text, elements = self._encode_typed(text, command=False)
+            section = {"type": "rich_text_section", "elements": elements}
             blocks = [{"type": "rich_text", "block_id": random_id(4), "elements": [section]}]
             message = {"type": "message", "client_msg_id": str(uuid.uuid4()), "text": text, "user": user}
             message |= {"ts": self._new_ts(), "team": self.team_id, "blocks": blocks, "_edits": 0}
             self._store_message(channel, message, root)
             return message["ts"]
+
+    def encode_typed(self, text: str, *, command: bool = False) -> str:
+        """Text a person typed as Slack sends it in a message event or (command=True) a slash command."""
+        with self._lock:
+            return self._encode_typed(text, command=command)[0]
+
+    def _encode_typed(self, text: str, *, command: bool) -> tuple[str, list[Record]]:
+        return slack_encoded(
+            text,
+            user_id=lambda name: next((u["id"] for u in self._users.values() if u["name"] == name), None),
+            channel_id=lambda name: next((c["id"] for c in self._channels.values() if c.get("name") == name), None),
+            command=command,
+        )
 
     def issue_trigger_id(self, user_id: str | None = None) -> str:
         """A single-use trigger_id for user_id (whose modal stack it opens), valid for 3 s of the clock."""
@@ -200,6 +216,8 @@ class SlackStandIn(HttpPlumbing, FailureInjection, WebApiMethods):
 
     def _inspect(self, message: Record) -> Record:
         out = public_copy(message) | {"edited": message.get("_edits", 0)}  # an edit count: falsy until updated
+        if "_metadata" in message:  # what the message was posted with, whether or not a reader would ask for it
+            out["metadata"] = copy.deepcopy(message["_metadata"])
         return out | ({"reply_count": out.get("reply_count", 0)} if out.get("thread_ts") in (None, out["ts"]) else {})
 
     def messages(self, channel: str) -> list[Record]:

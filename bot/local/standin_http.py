@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
@@ -43,6 +44,7 @@ class HttpPlumbing(FailureInjection, WebApiMethods):
     _hooks: dict[str, Record]
     _response_posts: list[Record]
     _calls: list[Call]
+    latency: float = 0.0
 
     def _serve_api(self, method: str, query: str, headers: Any, body: bytes) -> _Answer:
         args: Record = dict(parse_qsl(query, keep_blank_values=True))
@@ -65,6 +67,9 @@ class HttpPlumbing(FailureInjection, WebApiMethods):
         with self._lock:
             answer = self._answer(method, args, token, parse_error)
             self._calls.append(Call(method, copy.deepcopy(args), answer[0], copy.deepcopy(answer[2]), self._clock()))
+        if self.latency:
+            # Slack has acted before the answer travels back: a caller that dies now never learns that it did.
+            time.sleep(self.latency)
         return answer
 
     def _answer(self, method: str, args: Record, token: str | None, parse_error: str | None) -> _Answer:

@@ -54,6 +54,13 @@ __all__ = [
 ]
 
 
+def _with_metadata(message: Record, include: bool) -> Record:
+    copied = public_copy(message)
+    if include and "_metadata" in message:
+        copied["metadata"] = copy.deepcopy(message["_metadata"])
+    return copied
+
+
 def _user_list(value: Any) -> list[str]:
     return [u.strip() for u in str(value or "").split(",") if u.strip()]
 
@@ -83,6 +90,8 @@ class WebApiMethods(ViewsMethods):
         if channel["id"] not in self._channels:  # open the DM only now that the call can no longer fail
             self._dm_for(target)  # type: ignore[arg-type]
         message = self._bot_message(content)
+        if isinstance(a.get("metadata"), dict):  # returned by history/replies only with include_all_metadata
+            message["_metadata"] = copy.deepcopy(a["metadata"])
         self._store_message(channel["id"], message, thread_ts)
         return {"channel": channel["id"], "ts": message["ts"], "message": public_copy(message)}
 
@@ -154,8 +163,12 @@ class WebApiMethods(ViewsMethods):
 
     def _page(self, messages: list[Record], a: Record, default_limit: int) -> Record:
         limit = int(a.get("limit") or default_limit)
-        page = [public_copy(m) for m in messages[:limit]]
-        return {"messages": page, "has_more": len(messages) > limit, "response_metadata": {"next_cursor": ""}}
+        start = int(str(a.get("cursor") or "0").removeprefix("next:") or 0)
+        metadata = flag(a.get("include_all_metadata"))
+        page = [_with_metadata(m, metadata) for m in messages[start : start + limit]]
+        more = len(messages) > start + limit
+        cursor = f"next:{start + limit}" if more else ""
+        return {"messages": page, "has_more": more, "response_metadata": {"next_cursor": cursor}}
 
     def _api_conversations_history(self, a: Record) -> Record:
         channel = self._channel(a.get("channel"))

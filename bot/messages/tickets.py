@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_sdk.models.blocks import ContextBlock, DividerBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
 
 from bot.messages.activity import activity_text
 from bot.messages.card import ticket_card
 from bot.messages.common import as_dicts, person, slack_date
 from bot.text import mrkdwn, truncate
 from bot.tickets import rules
-from bot.tickets.service import TicketDetails
+from bot.tickets.service import Change, TicketDetails
 from models import Ticket
 
 
@@ -61,3 +68,29 @@ def ticket_details(details: TicketDetails) -> tuple[str, list[dict[str, Any]]]:
 
 def confirmation(ticket: Ticket, what: str) -> str:
     return f"{ticket.key}: {what}"
+
+
+OPEN_FROM_PRIVATE = "ticket_open_private"
+
+
+def private_message_prompt(channel: str, ts: str) -> tuple[str, list[dict[str, Any]]]:
+    """Shown only to whoever reacted to a message in a private conversation: the ticket is theirs to open."""
+    text = (
+        "That message is in a private conversation, so Liaison did not copy it into the support queue."
+        " If the support team may read it, open a ticket from it yourself."
+    )
+    button = ButtonElement(text="Open a ticket…", action_id=OPEN_FROM_PRIVATE, value=f"{channel} {ts}")
+    return text, as_dicts([SectionBlock(text=MarkdownTextObject(text=text)), ActionsBlock(elements=[button])])
+
+
+def read_private_prompt(value: object) -> tuple[str, str] | None:
+    """(channel, ts) from the prompt's button value; None when it is not one."""
+    parts = value.split(" ") if isinstance(value, str) else []
+    return (parts[0], parts[1]) if len(parts) == 2 and all(parts) else None
+
+
+def change_answer(change: Change, done: str, unchanged: str = "") -> str:
+    """The answer to a change: `done`, or `unchanged` when the ticket already was so, or `done` noted as a repeat."""
+    if change.repeated:
+        return f"{done} (Already done: this request arrived more than once and was applied once.)"
+    return done if change.applied else unchanged

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from bot.db import insert_new
+from bot.sla.calendar import BusinessCalendar
+from bot.sla.calendar_days import wall_to_utc
 from bot.sla.clocks import BREACHED, RUNNING, ClockState, Happening, TicketFacts, clocks
-from bot.sla.policy import PolicyBook
+from bot.sla.policy import PolicyBook, Target
 from models import SlaClock, Ticket, TicketEvent, Timer
 
 WARNING, BREACH, REMINDER = "sla_warning", "sla_breach", "sla_reminder"
@@ -52,12 +56,36 @@ class SlaService:
         running = [r.deadline_at for r in rows.values() if r.state == RUNNING and r.deadline_at is not None]
         ticket.next_deadline_at = min(running, default=None)
         ticket.sla_breached = any(r.state == BREACHED and r.stopped_at is None for r in rows.values())
+        # Always write the ticket row, so its version moves: two processes re-deriving one ticket's clocks at once
+        # (two timers firing, or a timer and a change) then conflict and one runs again on the other's result,
+        # rather than both replacing the same timers and cancelling what the other just scheduled.
+        flag_modified(ticket, "sla_breached")
         return sorted(rows.values(), key=lambda r: (r.metric, r.cycle))
 
     def snooze(self, session: Session, clock: SlaClock, until: datetime, now: datetime) -> None:
         """Hold the reminders of a breached clock until `until`."""
         self._cancel(session, clock)
         self._timer(session, REMINDER, clock, until, f"snooze:{int(until.timestamp())}", now, {"snoozed": True})
+
+    @staticmethod
+    def tomorrow(target: Target | None, now: datetime) -> datetime:
+        """When "snooze until tomorrow" ends: the first working period that starts on the next local date.
+
+        Dates are the target calendar's own (a team in Tokyo snoozing at 23:00 UTC is already in its tomorrow). A
+        night shift still running at midnight is today's, so it is skipped. A 24/7 target has no working hours and
+        no time zone of its own, so its tomorrow is this time tomorrow: 24 hours, the same for every reader.
+        """
+        calendar = target.calendar if target is not None else None
+        if not isinstance(calendar, BusinessCalendar):
+            return now + timedelta(days=1)
+        zone = ZoneInfo(calendar.tz)
+        midnight = wall_to_utc(datetime.combine(now.astimezone(zone).date() + timedelta(days=1), time(0)), zone)
+        start = calendar.next_open(midnight)
+        if start == midnight and calendar.is_open(midnight - timedelta(microseconds=1)):
+            shift_end = next(iter(calendar.open_intervals(midnight, midnight + timedelta(days=1))))[1]
+            if shift_end < midnight + timedelta(days=1):
+                start = calendar.next_open(shift_end)
+        return start
 
     def _facts(self, session: Session, ticket: Ticket) -> TicketFacts:
         events = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id))
@@ -116,12 +144,23 @@ class SlaService:
             elif target.repeat_every is not None:
                 self._timer(session, REMINDER, row, now + target.repeat_every, "remind:1", now, {"n": 1})
 
-    def schedule_reminder(self, session: Session, row: SlaClock, every: timedelta, n: int, now: datetime) -> None:
-        self._timer(session, REMINDER, row, now + every, f"remind:{n}", now, {"n": n})
+    def schedule_reminder(
+        self, session: Session, row: SlaClock, every: timedelta, n: int, now: datetime, *, series: str = ""
+    ) -> None:
+        """The n-th repeat of a breach; scheduling the same one twice (same clock version and label) adds nothing."""
+        data = {"n": n} | ({"series": series} if series else {})
+        self._timer(session, REMINDER, row, now + every, f"{series}remind:{n}", now, data)
 
     @staticmethod
     def _cancel(session: Session, row: SlaClock) -> None:
-        session.execute(update(Timer).where(Timer.clock_id == row.id, Timer.state == PENDING).values(state=CANCELLED))
+        # No synchronizing of loaded objects: the sweep holds a whole batch of timers in the session, and matching
+        # each UPDATE against all of them in Python made a batch cost quadratic time.
+        session.execute(
+            update(Timer)
+            .where(Timer.clock_id == row.id, Timer.state == PENDING)
+            .values(state=CANCELLED)
+            .execution_options(synchronize_session=False)
+        )
 
     @staticmethod
     def _timer(

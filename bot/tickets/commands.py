@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 from bot.errors import UsageError
 from bot.templating import render
-from bot.text import escape
+from bot.text import escape, from_slack, unescape
 from bot.tickets import rules
 
 # Slack sends mentions as <@U123> or <@U123|name> when the command escapes users (manifest: should_escape).
+# Matched after unescape, so a mention typed out by hand as "<@U123>" names the person too.
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 
 
@@ -44,6 +45,7 @@ ALIASES = {"create": "new", "open": "new", "ls": "list", "take": "claim", "comme
 
 
 def parse(text: str) -> Command:
+    """Parse slash-command text as Slack sends it (entities encoded); free text comes out as the person typed it."""
     words = text.strip().split(maxsplit=1)
     if not words:
         return Command("help")
@@ -57,18 +59,19 @@ def parse(text: str) -> Command:
         parts = rest.split(maxsplit=1)
         if not parts:
             raise UsageError(f"Which ticket? `/ticket {name}` needs a ticket key, for example `{example}`.")
-        key = f"T-{rules.parse_key(parts[0])}"
+        key = f"T-{rules.parse_key(from_slack(parts[0]))}"
         rest = parts[1].strip() if len(parts) > 1 else ""
     if argument and not rest:
         raise UsageError(f"`/ticket {name} {key}` needs {argument}, for example `{example}`.")
     if argument is None and rest and name != "help":
         raise UsageError(f"`/ticket {name}` takes nothing after {key or 'it'}; for example `{example}`.")
     if name == "assign":
-        mention = MENTION.match(rest)
+        mention = MENTION.match(unescape(rest))
         if not mention:
             raise UsageError(f"Name the person as a mention, for example `{example}`.")
-        rest = mention.group(1)
-    elif name == "status":
+        return Command(name, key, mention.group(1))
+    rest = from_slack(rest)
+    if name == "status":
         rest = rules.parse_status(rest)
     elif name == "priority":
         rest = rules.parse_priority(rest)
@@ -76,4 +79,4 @@ def parse(text: str) -> Command:
 
 
 def _short(word: str) -> str:
-    return escape(word[:30].replace("`", "'"))
+    return escape(from_slack(word)[:30].replace("`", "'"))

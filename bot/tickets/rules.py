@@ -30,14 +30,25 @@ STATUS_CHANGE, PRIORITY_CHANGE, ASSIGNEE_CHANGE = "status_change", "priority_cha
 PUBLIC_EVENTS = frozenset({CREATED, PUBLIC_REPLY, CUSTOMER_MESSAGE, STATUS_CHANGE})
 
 KEY_PATTERN = re.compile(r"^(?:T-?|#)?(\d{1,12})$", re.IGNORECASE)
+# Slack user ids: U… or W… (Enterprise Grid), upper-case letters and digits; the column holds 32 characters.
+USER_ID_PATTERN = re.compile(r"^[UW][A-Z0-9]{2,31}$")
 
 
-def parse_key(text: str) -> int:
+def parse_key(text: object) -> int:
     """'T-12', 't12', '#12' or '12' → 12."""
+    if not isinstance(text, str):
+        raise UsageError("That is not a ticket key. Ticket keys look like `T-12`.")
     match = KEY_PATTERN.match(text.strip())
     if not match:
         raise UsageError(f"`{_quote(text)}` is not a ticket key. Ticket keys look like `T-12`.")
     return int(match.group(1))
+
+
+def parse_user_id(text: str) -> str:
+    """A Slack user id as Slack sends it in a mention (`U0ALICE01`)."""
+    if not USER_ID_PATTERN.match(text):
+        raise UsageError(f"`{_quote(text)}` is not a Slack user. Name the person as a mention, like `@alice`.")
+    return text
 
 
 def parse_status(text: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from bot import outbox
 from bot.clock import Clock
 from bot.config import LiaisonConfig
-from bot.db import Database
+from bot.db import Database, insert_new
 from bot.errors import PermissionDenied, TicketNotFound, UsageError
 from bot.messages.activity import activity_text
 from bot.messages.sla import clock_line
@@ -20,7 +21,7 @@ from bot.sla.service import SlaService
 from bot.templating import render
 from bot.tickets import rules
 from bot.tickets.cards import post_card, post_in_thread, update_card
-from models import Customer, SlaClock, Ticket, TicketEvent
+from models import AppliedRequest, Customer, SlaClock, Ticket, TicketEvent
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,16 @@ class TicketDetails:
 class Opened:
     ticket: Ticket
     created: bool
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a change did to a ticket: `applied` is False when it changed nothing (the ticket already was so, or
+    `repeated`: this very request, a Slack retry or a double submission, was applied before)."""
+
+    ticket: Ticket
+    applied: bool = True
+    repeated: bool = False
 
 
 class TicketService:
@@ -138,13 +149,16 @@ class TicketService:
 
     def open(self, actor: Actor, draft: TicketDraft) -> Opened:
         """Open a ticket and queue its card; opening the same source twice returns the first ticket."""
+
+        def unit(session: Session) -> Opened:
+            if draft.source_ref is not None:
+                existing = session.scalar(select(Ticket).where(Ticket.source_ref == draft.source_ref))
+                if existing is not None:
+                    return Opened(existing, created=False)
+            return Opened(self._open(session, actor, draft), created=True)
+
         try:
-            with self.database.session() as session:
-                if draft.source_ref is not None:
-                    existing = session.scalar(select(Ticket).where(Ticket.source_ref == draft.source_ref))
-                    if existing is not None:
-                        return Opened(existing, created=False)
-                return Opened(self._open(session, actor, draft), created=True)
+            return self.database.transaction(unit)
         except IntegrityError:
             # Two deliveries of the same request raced; the other one won.
             if draft.source_ref is not None and (existing := self.find_by_source(draft.source_ref)) is not None:
@@ -206,65 +220,84 @@ class TicketService:
             )
         return ticket
 
-    def claim(self, actor: Actor, key: str) -> Ticket:
-        return self.assign(actor, key, actor.user_id)
+    # Each change takes `request`, the key of the person's one action (a slash command's trigger id, a modal's view
+    # id, ...): recorded with the change in one commit, so a Slack retry or a double submission applies once.
 
-    def assign(self, actor: Actor, key: str, assignee_id: str | None) -> Ticket:
-        with self.database.session() as session:
+    def claim(self, actor: Actor, key: str, *, request: str | None = None) -> Change:
+        return self.assign(actor, key, actor.user_id, request=request)
+
+    def assign(self, actor: Actor, key: str, assignee_id: str | None, *, request: str | None = None) -> Change:
+        if assignee_id is not None:
+            assignee_id = rules.parse_user_id(assignee_id)
+
+        def work(session: Session) -> Change:
             ticket = self._changeable(session, actor, key)
             if ticket.assignee_id == assignee_id:
-                return ticket
+                return Change(ticket, applied=False)
             old, ticket.assignee_id = ticket.assignee_id, assignee_id
             if ticket.status == "new" and assignee_id is not None:
                 ticket.status = "open"
             self._changed(session, ticket, rules.ASSIGNEE_CHANGE, actor, old=old, new=assignee_id)
-            return ticket
+            return Change(ticket)
 
-    def set_status(self, actor: Actor, key: str, status: str) -> Ticket:
-        return self._set(actor, key, "status", status, rules.STATUS_CHANGE)
+        return self._apply(key, request, work)
 
-    def set_priority(self, actor: Actor, key: str, priority: str) -> Ticket:
-        return self._set(actor, key, "priority", priority, rules.PRIORITY_CHANGE)
+    def set_status(self, actor: Actor, key: str, status: str, *, request: str | None = None) -> Change:
+        return self._set(actor, key, "status", rules.parse_status(status), rules.STATUS_CHANGE, request)
 
-    def _set(self, actor: Actor, key: str, field_name: str, value: str, kind: str) -> Ticket:
+    def set_priority(self, actor: Actor, key: str, priority: str, *, request: str | None = None) -> Change:
+        return self._set(actor, key, "priority", rules.parse_priority(priority), rules.PRIORITY_CHANGE, request)
+
+    def _set(self, actor: Actor, key: str, field_name: str, value: str, kind: str, request: str | None) -> Change:
         """Change one field and log it as `kind` with its old and new value; setting the same value changes nothing."""
-        with self.database.session() as session:
+
+        def work(session: Session) -> Change:
             ticket = self._changeable(session, actor, key)
             old = getattr(ticket, field_name)
             if old == value:
-                return ticket
+                return Change(ticket, applied=False)
             setattr(ticket, field_name, value)
             self._changed(session, ticket, kind, actor, old=old, new=value)
-            return ticket
+            return Change(ticket)
 
-    def reply(self, actor: Actor, key: str, text: str) -> Ticket:
+        return self._apply(key, request, work)
+
+    def reply(self, actor: Actor, key: str, text: str, *, request: str | None = None) -> Change:
         """Record a public reply to the customer; a reply to a new ticket opens it."""
-        with self.database.session() as session:
+
+        def work(session: Session) -> Change:
             ticket = self._changeable(session, actor, key)
             if ticket.status == "new":
                 ticket.status = "open"
             self._changed(session, ticket, rules.PUBLIC_REPLY, actor, body=text)
-            return ticket
+            return Change(ticket)
 
-    def note(self, actor: Actor, key: str, text: str) -> Ticket:
-        with self.database.session() as session:
+        return self._apply(key, request, work)
+
+    def note(self, actor: Actor, key: str, text: str, *, request: str | None = None) -> Change:
+        def work(session: Session) -> Change:
             ticket = self._changeable(session, actor, key)
             self._changed(session, ticket, rules.INTERNAL_NOTE, actor, body=text)
-            return ticket
+            return Change(ticket)
 
-    def customer_message(self, actor: Actor, key: str, text: str) -> Ticket:
+        return self._apply(key, request, work)
+
+    def customer_message(self, actor: Actor, key: str, text: str, *, request: str | None = None) -> Change:
         """Record a message from the customer; the requester may add one to their own ticket."""
-        with self.database.session() as session:
+
+        def work(session: Session) -> Change:
             ticket = self._get(session, key)
             if not actor.is_agent and ticket.requester_id != actor.user_id:
                 raise self._refusal(ticket)
             if ticket.status in ("pending", "solved"):
                 ticket.status = "open"  # the customer answered, or came back: the ball is with us again
             self._changed(session, ticket, rules.CUSTOMER_MESSAGE, actor, body=text)
-            return ticket
+            return Change(ticket)
+
+        return self._apply(key, request, work)
 
     def snooze(self, actor: Actor, clock_id: int, choice: str) -> tuple[Ticket, datetime]:
-        """Hold a breached target's reminders: '30m', '2h' or 'tomorrow' (the next working period after midnight)."""
+        """Hold a breached target's reminders: '30m', '2h' or 'tomorrow' (its calendar's next working day)."""
         with self.database.session() as session:
             row = session.get(SlaClock, clock_id)
             if row is None:
@@ -272,15 +305,28 @@ class TicketService:
             ticket = self._changeable(session, actor, f"T-{row.ticket_id}")
             now = self.clock.now()
             if choice == "tomorrow":
-                target = self.sla.book.target(row.policy, ticket.priority, row.metric)
-                midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-                until = target.calendar.next_open(midnight) if target else midnight
+                until = self.sla.tomorrow(self.sla.book.target(row.policy, ticket.priority, row.metric), now)
             else:
                 until = now + {"30m": timedelta(minutes=30), "2h": timedelta(hours=2)}[choice]
             self.sla.snooze(session, row, until, now)
             return ticket, until
 
     # Internals
+
+    def _apply(self, key: str, request: str | None, work: Callable[[Session], Change]) -> Change:
+        """Run one change as a unit of work that is re-run on the new state if it lost a race on the ticket, and
+        that applies once per request: the request's key is recorded first, in the same transaction."""
+
+        def unit(session: Session) -> Change:
+            if request is not None:
+                # First in the transaction: a concurrent delivery of the same request waits here on PostgreSQL's
+                # unique index (on SQLite, on the write lock) and then finds the key taken.
+                applied = {"key": request, "created_at": self.clock.now()}
+                if not insert_new(session, AppliedRequest, applied, unique="key"):
+                    return Change(self._get(session, key), applied=False, repeated=True)
+            return work(session)
+
+        return self.database.transaction(unit)
 
     def _get(self, session: Session, key: str) -> Ticket:
         number = rules.parse_key(key)
@@ -352,3 +398,4 @@ class TicketService:
     def _thread_post(self, session: Session, ticket: Ticket, event: TicketEvent, now: datetime) -> None:
         text = activity_text(ticket, event)
         post_in_thread(session, ticket, now, f"thread:{ticket.key}:event:{event.id}", text)
+

@@ -7,21 +7,24 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 
 from bot.errors import UserFacingError
+from bot.messages.tickets import change_answer
 from bot.services import Services
 from bot.tickets import rules
+from handlers import payloads
 from handlers.actions.feedback import tell
 
 
-def status_selected(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, respond: Respond
-) -> None:
+def status_selected(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
     ack()
     services: Services = context["services"]
-    key = action["block_id"].removeprefix("card:")
+    click = payloads.click(body)
     try:
-        status = rules.parse_status(action["selected_option"]["value"])
-        ticket = services.tickets.set_status(services.actor(body["user"]["id"]), key, status)
+        key = payloads.ticket_key(click.block_id.removeprefix("card:"))
+        status = rules.parse_status(click.selected or "")
+        change = services.tickets.set_status(services.actor(click.user), key, status, request=click.key)
     except UserFacingError as error:
-        tell(services, body, respond, str(error))
+        tell(services, click, respond, str(error))
         return
-    tell(services, body, respond, f"{ticket.key}: status is now {rules.STATUS_LABELS[ticket.status]}.")
+    label = rules.STATUS_LABELS[status]
+    answer = change_answer(change, f"{key}: status is now {label}.", f"{key} is already {label}.")
+    tell(services, click, respond, answer)

@@ -7,18 +7,20 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 
 from bot.errors import UserFacingError
+from bot.messages.tickets import change_answer
 from bot.services import Services
+from handlers import payloads
 from handlers.actions.feedback import tell
 
 
-def claim_clicked(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, respond: Respond
-) -> None:
+def claim_clicked(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
     ack()
     services: Services = context["services"]
+    click = payloads.click(body)
     try:
-        ticket = services.tickets.claim(services.actor(body["user"]["id"]), action["value"])
+        key = payloads.ticket_key(click.value)
+        change = services.tickets.claim(services.actor(click.user), key, request=click.key)
     except UserFacingError as error:
-        tell(services, body, respond, str(error))
+        tell(services, click, respond, str(error))
         return
-    tell(services, body, respond, f"{ticket.key} is yours.")
+    tell(services, click, respond, change_answer(change, f"{key} is yours.", f"{key} is already yours."))

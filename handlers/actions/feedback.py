@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from slack_bolt import Respond
 
 from bot.messages.home import home_view
 from bot.services import Services
+from handlers.payloads import Click
 
 
-def tell(services: Services, body: dict[str, Any], respond: Respond, text: str) -> None:
-    if body.get("container", {}).get("type") == "view" or not body.get("response_url"):
-        publish_home(services, body["user"]["id"])
+def tell(services: Services, click: Click, respond: Respond, text: str) -> None:
+    if click.in_view or not click.response_url:
+        publish_home(services, click.user)
         return
     respond(text=text, response_type="ephemeral", replace_original=False)
 

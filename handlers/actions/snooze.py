@@ -9,18 +9,18 @@ from slack_bolt import Ack, BoltContext, Respond
 from bot.errors import UserFacingError
 from bot.messages.common import slack_date
 from bot.services import Services
+from handlers import payloads
 from handlers.actions.feedback import tell
 
 
-def snooze_clicked(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, respond: Respond
-) -> None:
+def snooze_clicked(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
     ack()
     services: Services = context["services"]
-    clock_id, choice = action["value"].split(":", 1)
+    click = payloads.click(body)
     try:
-        ticket, until = services.tickets.snooze(services.actor(body["user"]["id"]), int(clock_id), choice)
+        clock_id, choice = payloads.snooze_value(click.value)
+        ticket, until = services.tickets.snooze(services.actor(click.user), clock_id, choice)
     except UserFacingError as error:
-        tell(services, body, respond, str(error))
+        tell(services, click, respond, str(error))
         return
-    tell(services, body, respond, f"{ticket.key}: reminders snoozed until {slack_date(until)}.")
+    tell(services, click, respond, f"{ticket.key}: reminders snoozed until {slack_date(until)}.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
@@ -15,30 +16,41 @@ from bot.services import Services
 from bot.text import mrkdwn
 from bot.tickets import commands
 from bot.tickets.service import Actor
+from handlers import payloads
 
 Reply = tuple[str, list[dict[str, Any]] | None]
 
 
+@dataclass(frozen=True)
+class Call:
+    """One `/ticket` request: who asked, what they asked, and the key that makes a retried request apply once."""
+
+    actor: Actor
+    parsed: commands.Command
+    request: str | None
+
+
 def ticket_command(ack: Ack, command: dict[str, Any], context: BoltContext, respond: Respond) -> None:
     services: Services = context["services"]
+    slash = payloads.slash_command(command)
     try:
-        parsed = commands.parse(command.get("text", ""))
+        parsed = commands.parse(slash.text)
         if parsed.name == "new":
             ack()
-            open_new_ticket_modal(services, command, parsed.arg, respond)
+            open_new_ticket_modal(services, slash, parsed.arg, respond)
             return
-        actor = services.actor(command["user_id"])
-        text, blocks = SUBCOMMANDS[parsed.name](services, actor, parsed)
+        call = Call(services.actor(slash.user), parsed, slash.key)
+        text, blocks = SUBCOMMANDS[parsed.name](services, call)
     except UserFacingError as error:
         ack(response_type="ephemeral", text=str(error))
         return
     ack(response_type="ephemeral", text=text, blocks=blocks)
 
 
-def open_new_ticket_modal(services: Services, command: dict[str, Any], subject: str, respond: Respond) -> None:
+def open_new_ticket_modal(services: Services, slash: payloads.SlashCommand, subject: str, respond: Respond) -> None:
     modal = new_ticket_modal(Prefill(subject=subject), services.tickets.customers())
     try:
-        services.gateway.open_view(command["trigger_id"], modal)
+        services.gateway.open_view(slash.trigger_id or "", modal)
     except SlackError as error:
         respond(
             response_type="ephemeral",
@@ -46,56 +58,63 @@ def open_new_ticket_modal(services: Services, command: dict[str, Any], subject: 
         )
 
 
-def _help(services: Services, actor: Actor, parsed: commands.Command) -> Reply:
+def _help(services: Services, call: Call) -> Reply:
     return commands.usage(), None
 
 
-def _list(services: Services, actor: Actor, parsed: commands.Command) -> Reply:
-    scope = parsed.arg or "open"
-    return views_of.ticket_list(services.tickets.list(actor, scope), scope)
+def _list(services: Services, call: Call) -> Reply:
+    scope = call.parsed.arg or "open"
+    return views_of.ticket_list(services.tickets.list(call.actor, scope), scope)
 
 
-def _show(services: Services, actor: Actor, parsed: commands.Command) -> Reply:
-    return views_of.ticket_details(services.tickets.show(actor, parsed.key))
+def _show(services: Services, call: Call) -> Reply:
+    return views_of.ticket_details(services.tickets.show(call.actor, call.parsed.key))
 
 
-def _claim(services: Services, actor: Actor, parsed: commands.Command) -> Reply:
-    ticket = services.tickets.claim(actor, parsed.key)
-    return views_of.confirmation(ticket, "it's yours."), None
+def _claim(services: Services, call: Call) -> Reply:
+    key = call.parsed.key
+    change = services.tickets.claim(call.actor, key, request=call.request)
+    return views_of.change_answer(change, f"{key}: it's yours.", f"{key} is already yours."), None
 
 
-def _assign(services: Services, actor: Actor, parsed: commands.Command) -> Reply:
-    ticket = services.tickets.assign(actor, parsed.key, parsed.arg)
-    return views_of.confirmation(ticket, f"assigned to <@{parsed.arg}>."), None
+def _assign(services: Services, call: Call) -> Reply:
+    key, who = call.parsed.key, f"<@{call.parsed.arg}>"
+    change = services.tickets.assign(call.actor, key, call.parsed.arg, request=call.request)
+    return views_of.change_answer(change, f"{key}: assigned to {who}.", f"{key} is already assigned to {who}."), None
 
 
-def _status(services: Services, actor: Actor, parsed: commands.Command) -> Reply:
-    ticket = services.tickets.set_status(actor, parsed.key, parsed.arg)
-    return views_of.confirmation(ticket, f"status is now {ticket.status}."), None
+def _status(services: Services, call: Call) -> Reply:
+    key, status = call.parsed.key, call.parsed.arg
+    change = services.tickets.set_status(call.actor, key, status, request=call.request)
+    return views_of.change_answer(change, f"{key}: status is now {status}.", f"{key} is already {status}."), None
 
 
-def _priority(services: Services, actor: Actor, parsed: commands.Command) -> Reply:
-    ticket = services.tickets.set_priority(actor, parsed.key, parsed.arg)
-    return views_of.confirmation(ticket, f"priority is now {ticket.priority}."), None
+def _priority(services: Services, call: Call) -> Reply:
+    key, priority = call.parsed.key, call.parsed.arg
+    change = services.tickets.set_priority(call.actor, key, priority, request=call.request)
+    return views_of.change_answer(change, f"{key}: priority is now {priority}.", f"{key} is already {priority}."), None
 
 
-def _reply(services: Services, actor: Actor, parsed: commands.Command) -> Reply:
-    ticket = services.tickets.reply(actor, parsed.key, parsed.arg)
-    return views_of.confirmation(ticket, "reply to the customer recorded."), None
+def _reply(services: Services, call: Call) -> Reply:
+    key = call.parsed.key
+    change = services.tickets.reply(call.actor, key, call.parsed.arg, request=call.request)
+    return views_of.change_answer(change, f"{key}: reply to the customer recorded."), None
 
 
-def _note(services: Services, actor: Actor, parsed: commands.Command) -> Reply:
-    ticket = services.tickets.note(actor, parsed.key, parsed.arg)
-    return views_of.confirmation(ticket, "internal note added."), None
+def _note(services: Services, call: Call) -> Reply:
+    key = call.parsed.key
+    change = services.tickets.note(call.actor, key, call.parsed.arg, request=call.request)
+    return views_of.change_answer(change, f"{key}: internal note added."), None
 
 
-def _customer(services: Services, actor: Actor, parsed: commands.Command) -> Reply:
-    ticket = services.tickets.customer_message(actor, parsed.key, parsed.arg)
-    return views_of.confirmation(ticket, "customer message recorded."), None
+def _customer(services: Services, call: Call) -> Reply:
+    key = call.parsed.key
+    change = services.tickets.customer_message(call.actor, key, call.parsed.arg, request=call.request)
+    return views_of.change_answer(change, f"{key}: customer message recorded."), None
 
 
-def _outbox(services: Services, actor: Actor, parsed: commands.Command) -> Reply:
-    if not services.is_admin(actor.user_id):
+def _outbox(services: Services, call: Call) -> Reply:
+    if not services.is_admin(call.actor.user_id):
         raise PermissionDenied("Only support agents and admins can read the outbox.")
     lines = [
         f"• `{mrkdwn(row.dedupe_key, 200)}` {row.method}: *{mrkdwn(row.last_error or '', 200)}*"
@@ -107,7 +126,7 @@ def _outbox(services: Services, actor: Actor, parsed: commands.Command) -> Reply
     return "*Messages Slack refused*, newest first:\n" + "\n".join(lines), None
 
 
-SUBCOMMANDS: dict[str, Callable[[Services, Actor, commands.Command], Reply]] = {
+SUBCOMMANDS: dict[str, Callable[[Services, Call], Reply]] = {
     "help": _help,
     "list": _list,
     "show": _show,

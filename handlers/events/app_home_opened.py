@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt import BoltContext
 
 from bot.services import Services
+from handlers import payloads
 from handlers.actions.feedback import publish_home
 
 
@@ -14,4 +15,5 @@ def app_home_opened(event: dict[str, Any], context: BoltContext) -> None:
     if event.get("tab", "home") != "home":
         return
     services: Services = context["services"]
-    publish_home(services, event["user"])
+    # A user Slack no longer knows makes views.publish fail; the error handler logs that as a warning.
+    publish_home(services, payloads.event_user(event))

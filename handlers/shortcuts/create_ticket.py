@@ -10,6 +10,7 @@ from bot.gateway import SlackError
 from bot.messages.modals import Prefill, new_ticket_modal
 from bot.services import Services
 from bot.tickets import rules
+from bot.tickets.intake import subject_of
 
 CREATE_TICKET = "create_ticket"
 
@@ -22,9 +23,9 @@ def create_ticket_from_message(ack: Ack, shortcut: dict[str, Any], context: Bolt
     if existing is not None:
         respond(text=f"This message already has a ticket: *{existing.key}*.", response_type="ephemeral")
         return
-    text = message.get("text", "")
+    text = services.reactions.as_typed(message.get("text", ""))  # Slack sends message text encoded
     prefill = Prefill(
-        subject=rules.subject_from(text),
+        subject=subject_of(text),
         description=text,
         source=rules.SOURCE_SHORTCUT,
         channel=channel,

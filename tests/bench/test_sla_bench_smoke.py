@@ -37,6 +37,8 @@ def test_the_sweep_reports_a_positive_cost_per_timer_at_both_sizes_and_their_rat
     for size in SIZES:
         assert figures[f"sla.sweep.sqlite.{size}.per_timer_ms"] > 0
         assert figures[f"sla.sweep.sqlite.{size}.load_s"] > 0
+        assert figures[f"sla.sweep.sqlite.{size}.warnings_per_s"] > 0
+        assert figures[f"sla.sweep.sqlite.{size}.breaches_per_s"] > 0
     assert figures["sla.sweep.sqlite.ratio"] > 0
     assert figures["sla.sweep.sqlite.1000.breach_ms"] > 0 and figures["sla.sweep.sqlite.breach_ratio"] > 0
     assert not any(key.startswith("sla.sweep.postgresql") for key in figures)
@@ -53,6 +55,7 @@ def test_lateness_has_percentiles_for_firing_and_for_arrival_at_slack(sla: SlaRu
 
 def test_the_tables_name_both_goals(sla: SlaRun) -> None:
     printed = sla.printed
+    assert "WARNING/s" in printed and "BREACH/s" in printed
     assert "per timer ms" in printed and "goal: sqlite per-timer cost at 1,000 tickets <= 1.5x" in printed
     assert "fired_at - due_at" in printed and "goal: p99 of fired_at - due_at <= 2 s" in printed
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import logging
+
+import pytest
 from sqlalchemy import func, select
 
 from bot.db import Database
@@ -9,7 +13,7 @@ from bot.local.driver import SlackDriver
 from bot.local.standin import SlackStandIn
 from models import Customer, Ticket
 from tests.e2e.helpers import block_texts, card
-from tests.slack_fixtures import ALICE, BOB, CAROL, GENERAL
+from tests.slack_fixtures import ALICE, BOB, CAROL, GENERAL, QUEUE
 
 REPORT = "Checkout is down for our EU shop\nCustomers see error 502 since 09:10."
 
@@ -85,3 +89,73 @@ def test_a_message_in_a_customer_channel_belongs_to_that_customer(
     driver.reaction_added(ALICE, "C0ACMESHR1", ts, "ticket")
     with database.session() as session:
         assert session.get(Ticket, 1).customer.tier == "premium"
+
+
+PRIVATE = "G0PRIVATE1"
+SECRET = "Acme's contract renewal is at risk, do not share"
+
+
+def prompt_for(slack: SlackStandIn, channel: str, user: str) -> dict:
+    (prompt,) = slack.ephemerals(channel=channel, user=user)
+    buttons = [e for b in prompt["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert [b["text"]["text"] for b in buttons] == ["Open a ticket…"]
+    return prompt
+
+
+@pytest.mark.parametrize("where", ["private channel", "DM"])
+def test_a_reaction_in_a_private_conversation_asks_the_reactor_and_copies_nothing(
+    driver: SlackDriver, slack: SlackStandIn, database: Database, deliver, where: str
+) -> None:
+    if where == "DM":
+        channel, author = slack.dm_channel(CAROL), CAROL
+    else:
+        slack.add_channel(PRIVATE, "acme-deal", members=[ALICE, CAROL, slack.bot_user_id], is_private=True)
+        channel, author = PRIVATE, CAROL
+    ts = slack.post_user_message(channel, author, SECRET)
+    before = len(slack.messages(QUEUE))
+    assert driver.reaction_added(CAROL, channel, ts, "ticket").status == 200
+    deliver()
+    assert ticket_count(database) == 0
+    assert len(slack.messages(QUEUE)) == before
+    assert not [c for c in slack.calls() if SECRET in json.dumps(c.args)]
+    prompt = prompt_for(slack, channel, CAROL)
+    assert "private conversation" in prompt["text"]
+    assert slack.ephemerals(user=ALICE) == []
+
+
+def test_the_prompt_opens_the_prefilled_modal_and_the_ticket_only_on_submit(
+    driver: SlackDriver, slack: SlackStandIn, database: Database, deliver
+) -> None:
+    slack.add_channel(PRIVATE, "acme-deal", members=[ALICE, CAROL, slack.bot_user_id], is_private=True)
+    ts = slack.post_user_message(PRIVATE, CAROL, f"{SECRET}\nRenewal call on Friday & <legal> is nervous")
+    driver.reaction_added(ALICE, PRIVATE, ts, "ticket")
+    prompt_for(slack, PRIVATE, ALICE)
+
+    assert driver.click(ALICE, "ticket_open_private", channel=PRIVATE).status == 200
+    (view,) = slack.view_stack(ALICE)
+    fields = {b.get("block_id"): b for b in view["blocks"]}
+    assert fields["subject"]["element"]["initial_value"] == SECRET
+    assert fields["description"]["element"]["initial_value"].endswith("Renewal call on Friday & <legal> is nervous")
+    assert slack.ephemerals(channel=PRIVATE, user=ALICE) == []  # the question is answered
+    assert ticket_count(database) == 0
+
+    assert driver.submit_view(ALICE, {"new_customer": {"value": "Acme"}}).status == 200
+    with database.session() as session:
+        opened = session.get(Ticket, 1)
+        assert (opened.source, opened.source_ref) == ("reaction", f"message:{PRIVATE}:{ts}")
+    driver.reaction_added(BOB, PRIVATE, ts, "ticket")  # later reactions find the ticket the reactor opened
+    assert ticket_count(database) == 1
+
+
+def test_a_reaction_on_a_deleted_message_is_answered_calmly(
+    driver: SlackDriver, slack: SlackStandIn, database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    ts = slack.post_user_message(GENERAL, CAROL, REPORT)
+    slack.post_user_message(GENERAL, CAROL, "a later message, so history has something else")
+    gone = f"{float(ts) - 50:.6f}"  # never posted, or deleted before the event arrived
+    with caplog.at_level(logging.INFO):
+        assert driver.reaction_added(BOB, GENERAL, gone, "ticket").status == 200
+        assert driver.reaction_added(BOB, "C0DELETED1", ts, "ticket").status == 200  # the channel is gone too
+    assert ticket_count(database) == 0
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.WARNING]
+    assert any("gone" in r.getMessage() or "channel_not_found" in r.getMessage() for r in caplog.records)

@@ -292,3 +292,41 @@ def test_events_and_retries(app: RecordingApp, driver: SlackDriver, standin: Sla
     message = json.loads(app.requests[-1]["body"])["event"]
     assert message["type"] == "message" and message["channel_type"] == "channel" and message["user"] == ALICE
     assert standin.messages("C0INCIDENT")[-1]["text"] == "deploy finished"
+
+
+@pytest.mark.parametrize(
+    ("typed", "sent"),
+    [
+        ("<!here> & <tray 2>", "&lt;!here&gt; &amp; &lt;tray 2&gt;"),  # typed characters: entities only
+        ("note T-1 @here ask @bob", f"note T-1 <!here> ask <@{BOB}|bob>"),  # should_escape: tokens
+        ("#incidents and #nowhere, a@bob.example", "<#C0INCIDENT|incidents> and #nowhere, a@bob.example"),
+        ("https://x.example/?a=1&b=2", "https://x.example/?a=1&amp;b=2"),  # links are left as text
+    ],
+)
+def test_command_text_is_encoded_as_slack_sends_it(
+    app: RecordingApp, driver: SlackDriver, typed: str, sent: str
+) -> None:
+    driver.command(ALICE, typed)
+    assert dict(parse_qsl(app.requests[-1]["body"].decode()))["text"] == sent
+
+
+def test_a_message_is_encoded_as_slack_sends_it_in_events_and_shortcuts(
+    app: RecordingApp, driver: SlackDriver, standin: SlackStandIn
+) -> None:
+    typed = "<!here> & <tray 2>: ask @bob, see https://x.example/a?b=1&c=2."
+    sent = f"&lt;!here&gt; &amp; &lt;tray 2&gt;: ask <@{BOB}>, see <https://x.example/a?b=1&amp;c=2>."
+    driver.user_message(ALICE, "C0INCIDENT", typed)
+    event = json.loads(app.requests[-1]["body"])["event"]
+    assert event["text"] == sent
+    elements = event["blocks"][0]["elements"][0]["elements"]
+    assert elements == [
+        {"type": "text", "text": "<!here> & <tray 2>: ask "},  # rich_text holds the raw text
+        {"type": "user", "user_id": BOB},
+        {"type": "text", "text": ", see "},
+        {"type": "link", "url": "https://x.example/a?b=1&c=2"},
+        {"type": "text", "text": "."},
+    ]
+    driver.message_shortcut(ALICE, "create_ticket", "C0INCIDENT", event["ts"])
+    assert app.payload()["message"]["text"] == sent
+    standin.post_user_message("C0INCIDENT", BOB, "@channel")
+    assert standin.messages("C0INCIDENT")[-1]["text"] == "<!channel>"

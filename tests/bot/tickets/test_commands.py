@@ -54,10 +54,42 @@ def test_mistakes_say_what_is_missing(text: str, says: str) -> None:
     assert says in str(caught.value)
 
 
-def test_unknown_subcommand_shows_usage_and_cannot_ping() -> None:
+@pytest.mark.parametrize(
+    ("sent", "shown"),
+    [
+        ("&lt;!channel&gt;", "`/ticket &lt;!channel&gt;`"),  # typed "<!channel>": Slack encodes it once
+        ("<!channel>", "`/ticket @channel`"),  # typed "@channel": Slack's token, named and never a ping
+    ],
+)
+def test_unknown_subcommand_shows_usage_and_cannot_ping(sent: str, shown: str) -> None:
     with pytest.raises(UsageError) as caught:
-        parse("<!channel>")
+        parse(sent)
     message = str(caught.value)
     assert "/ticket new" in message and "/ticket list" in message
-    assert "<!channel>" not in message and "&lt;!channel&gt;" in message
+    assert shown in message and "&amp;" not in message
     assert "<" not in message  # placeholders like <command> would render as broken links in Slack
+
+
+# Slash-command text as Slack sends it for what the person typed (manifest: should_escape).
+@pytest.mark.parametrize(
+    ("sent", "expected"),
+    [
+        (
+            "new Printer on fire &amp; jammed &lt;tray 2&gt;",
+            Command("new", arg="Printer on fire & jammed <tray 2>"),
+        ),
+        ("reply T-3 &lt;!here&gt; &amp; &lt;tray 2&gt;", Command("reply", "T-3", "<!here> & <tray 2>")),
+        ("note T-3 ask <@U0BOB0001|bob> &amp; <!here>", Command("note", "T-3", "ask @bob & @here")),
+        ("customer T-3 a typed &amp;lt; stays", Command("customer", "T-3", "a typed &lt; stays")),
+        ("list Smith &amp; Sons", Command("list", arg="Smith & Sons")),
+        ("assign T-3 &lt;@U0BOB0001&gt;", Command("assign", "T-3", "U0BOB0001")),
+    ],
+)
+def test_text_comes_out_as_typed(sent: str, expected: Command) -> None:
+    assert parse(sent) == expected
+
+
+def test_a_key_echoed_in_an_error_is_encoded_once() -> None:
+    with pytest.raises(UsageError) as caught:
+        parse("show &lt;b&gt;")
+    assert "`&lt;b&gt;` is not a ticket key" in str(caught.value)

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, func, select
 
 from bot.clock import MovableClock
 from bot.config import LiaisonConfig
 from bot.db import Database
 from bot.errors import PermissionDenied, TicketNotFound, UsageError
 from bot.tickets.service import Actor, TicketDraft, TicketService
-from models import OutboxMessage, TicketEvent
+from models import AppliedRequest, OutboxMessage, TicketEvent
 
 AGENT = Actor("U0AGENT01", is_agent=True)
 OTHER_AGENT = Actor("U0AGENT02", is_agent=True)
@@ -69,7 +72,7 @@ def test_a_ticket_needs_a_customer(tickets: TicketService) -> None:
 
 def test_claim_opens_a_new_ticket_and_bumps_the_card(tickets: TicketService, database: Database) -> None:
     tickets.open(REQUESTER, draft())
-    ticket = tickets.claim(AGENT, "T-1")
+    ticket = tickets.claim(AGENT, "T-1").ticket
     assert ticket.assignee_id == AGENT.user_id and ticket.status == "open" and ticket.card_version == 1
     assert outbox_keys(database)[-2:] == ["card:T-1:v1", "thread:T-1:event:2"]
 
@@ -112,7 +115,7 @@ def test_every_change_is_logged_in_order(tickets: TicketService, database: Datab
 def test_a_customer_message_reopens_a_pending_ticket(tickets: TicketService) -> None:
     tickets.open(REQUESTER, draft())
     tickets.set_status(AGENT, "T-1", "pending")
-    assert tickets.customer_message(AGENT, "T-1", "Here are the logs").status == "open"
+    assert tickets.customer_message(AGENT, "T-1", "Here are the logs").ticket.status == "open"
 
 
 def test_non_agents_cannot_change_tickets_but_may_add_to_their_own(tickets: TicketService) -> None:
@@ -148,3 +151,82 @@ def test_list_is_most_urgent_first(tickets: TicketService, clock: MovableClock) 
     assert [t.subject for t in tickets.list(AGENT, "open")] == ["urgent new", "urgent old", "low"]
     assert [t.subject for t in tickets.list(AGENT, "acme")][:2] == ["urgent new", "urgent old"]
     assert tickets.list(STRANGER, "open") == []
+
+
+def events_of(database: Database) -> list[str]:
+    with database.session() as session:
+        return list(session.scalars(select(TicketEvent.kind).order_by(TicketEvent.id)))
+
+
+def test_a_change_that_changes_nothing_records_and_posts_nothing(tickets: TicketService, database: Database) -> None:
+    tickets.open(REQUESTER, draft())
+    tickets.claim(AGENT, "T-1")
+    tickets.set_priority(AGENT, "T-1", "P1")
+    before = (events_of(database), outbox_keys(database))
+    for change in (
+        tickets.claim(AGENT, "T-1", request="command:again"),
+        tickets.assign(AGENT, "T-1", AGENT.user_id),
+        tickets.set_status(AGENT, "T-1", "open"),
+        tickets.set_priority(AGENT, "T-1", "p1"),
+    ):
+        assert not change.applied and not change.repeated and change.ticket.key == "T-1"
+    assert (events_of(database), outbox_keys(database)) == before
+
+
+def test_the_same_request_applies_once(tickets: TicketService, database: Database) -> None:
+    tickets.open(REQUESTER, draft())
+    first = tickets.note(AGENT, "T-1", "Legacy plan", request="command:1337.42.abc")
+    again = tickets.note(AGENT, "T-1", "Legacy plan", request="command:1337.42.abc")
+    other = tickets.note(AGENT, "T-1", "Legacy plan", request="command:1337.43.def")  # typed again: a new request
+    assert first.applied and not first.repeated
+    assert not again.applied and again.repeated and again.ticket.card_version == first.ticket.card_version
+    assert other.applied
+    assert events_of(database).count("internal_note") == 2
+    with database.session() as session:
+        assert set(session.scalars(select(AppliedRequest.key))) == {"command:1337.42.abc", "command:1337.43.def"}
+
+
+def test_a_refused_request_is_not_remembered(tickets: TicketService, database: Database) -> None:
+    tickets.open(REQUESTER, draft())
+    with pytest.raises(PermissionDenied):
+        tickets.reply(REQUESTER, "T-1", "hi", request="view:V1")
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(AppliedRequest)) == 0
+    assert tickets.customer_message(REQUESTER, "T-1", "hi", request="view:V1").applied
+
+
+def test_values_that_are_no_status_priority_or_user_are_refused(tickets: TicketService) -> None:
+    tickets.open(REQUESTER, draft())
+    with pytest.raises(UsageError):
+        tickets.set_status(AGENT, "T-1", "x" * 40)
+    with pytest.raises(UsageError):
+        tickets.set_priority(AGENT, "T-1", "P9")
+    with pytest.raises(UsageError):
+        tickets.assign(AGENT, "T-1", "U" + "1" * 40)
+    with pytest.raises(UsageError):
+        tickets.claim(AGENT, None)  # type: ignore[arg-type]
+
+
+def test_two_claims_racing_on_one_ticket_apply_once(tickets: TicketService, database: Database) -> None:
+    """Both read the unclaimed ticket before either writes; the loser's UPDATE finds the row version moved and its
+    unit of work runs again on the new state. Without that, PostgreSQL records two claims (or raises StaleDataError)."""
+    tickets.open(REQUESTER, draft())
+    both_read = threading.Barrier(2, timeout=2)  # SQLite serializes the writers, so there the barrier times out
+    waited = threading.local()
+
+    def hold_first_flush(session, _context, _instances) -> None:  # type: ignore[no-untyped-def]
+        if not getattr(waited, "done", False):
+            waited.done = True
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both_read.wait()
+
+    event.listen(database.sessions, "before_flush", hold_first_flush)
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            futures = [pool.submit(tickets.claim, AGENT, "T-1", request=f"action:{n}") for n in range(2)]
+            changes = [future.result(timeout=30) for future in futures]
+    finally:
+        event.remove(database.sessions, "before_flush", hold_first_flush)
+    assert sorted(change.applied for change in changes) == [False, True]
+    assert events_of(database).count("assignee_change") == 1
+    assert outbox_keys(database).count("card:T-1:v1") == 1 and "card:T-1:v2" not in outbox_keys(database)
