@@ -15,7 +15,7 @@ $(VENV)/.installed: requirements.txt
 	touch $@
 
 run: install
-	$(BIN)/python app.py
+	$(BIN)/python -m bot.local
 
 migrate: install
 	$(BIN)/alembic upgrade head

@@ -1,7 +1,7 @@
 """Liaison's entry point: build settings, database, gateway and the Bolt app in a factory, then serve.
 
-`python app.py` serves HTTP (or Socket Mode with SLACK_APP_TOKEN), or local mode without Slack credentials;
-gunicorn serves `app:wsgi()` (see Procfile).
+`python app.py` serves Slack over HTTP (or Socket Mode with SLACK_APP_TOKEN); gunicorn serves `app:wsgi()` (see
+Procfile). Local mode, without Slack credentials, is a second entry point: `python -m bot.local` (`make run`).
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import sys
 from dataclasses import dataclass
+from typing import NoReturn
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -21,9 +22,14 @@ from bot.migrate import upgrade
 from bot.scheduler import build_scheduler
 from bot.services import Services
 from bot.settings import Settings, SettingsError
-from handlers.http import WSGIApp, wsgi_app
+from handlers.http import WSGIApp, serve, wsgi_app
 
 log = logging.getLogger("liaison")
+
+NO_CREDENTIALS = (
+    "liaison: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN) are not set, so there is no Slack to"
+    " serve; `make run` starts local mode without them."
+)
 
 
 @dataclass
@@ -46,10 +52,13 @@ def create_app(settings: Settings, *, config: LiaisonConfig | None = None, clock
         # Listeners finish before Slack gets its answer: they are quick (a commit and outbox rows), and slow
         # Slack deliveries happen in the outbox drain, not here.
         process_before_response=True,
-        request_verification_enabled=not settings.socket_mode,
+        # Always on: Bolt skips the check for requests that arrive by Socket Mode, and an HTTP request must be
+        # signed whatever mode the app runs in.
+        request_verification_enabled=True,
     )
     handlers.register(bolt, services)
-    return Liaison(settings, services, bolt, wsgi_app(bolt, database))
+    # Without a signing secret (Socket Mode only) nothing could tell Slack's HTTP requests from anyone's.
+    return Liaison(settings, services, bolt, wsgi_app(bolt, database, serve_events=bool(settings.signing_secret)))
 
 
 def wsgi() -> WSGIApp:
@@ -61,21 +70,29 @@ def wsgi() -> WSGIApp:
 
 def _settings_or_exit() -> Settings:
     try:
-        return Settings.from_env()
+        settings = Settings.from_env()
     except SettingsError as error:
-        sys.exit(f"liaison: {error}")
+        _stop(f"liaison: {error}")
+    if settings.local_mode:  # both ways to serve Slack need its credentials; local mode starts elsewhere
+        _stop(NO_CREDENTIALS)
+    return settings
 
 
-def main() -> int:
+def _stop(sentence: str) -> NoReturn:
+    print(sentence, file=sys.stderr)
+    # 3 is gunicorn's "worker failed to boot": the master stops instead of restarting the worker forever.
+    sys.exit(3)
+
+
+def main(settings: Settings | None = None) -> int:
+    """`python app.py`: migrate, then serve Slack over HTTP, or by Socket Mode with SLACK_APP_TOKEN.
+
+    `settings` (with Slack credentials) lets `python -m bot.local` hand over what it has already read."""
+    settings = settings or _settings_or_exit()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    settings = _settings_or_exit()
     upgrade(settings.database_url)  # gunicorn deployments migrate in the Procfile's release step instead
     try:
-        if settings.local_mode:
-            from bot.local.run import run_local
-
-            return run_local(settings)
         liaison = create_app(settings)
     except ConfigError as error:
         print(f"liaison: {error}", file=sys.stderr)
@@ -89,13 +106,8 @@ def main() -> int:
             log.info("connecting to Slack by Socket Mode")
             SocketModeHandler(liaison.bolt, settings.app_token).start()
         else:
-            from wsgiref.simple_server import make_server
-
-            from bot.local.serve import QuietHandler, ThreadingWSGIServer
-
             log.info("serving POST /slack/events and GET /healthz on port %s", settings.port)
-            with make_server("0.0.0.0", settings.port, liaison.wsgi, ThreadingWSGIServer, QuietHandler) as server:
-                server.serve_forever()
+            serve(liaison.wsgi, settings.port)
     finally:
         scheduler.shutdown(wait=False)
     return 0

@@ -1,6 +1,8 @@
 """`python -m bench`: run the benchmark suites and print their tables; `--suite` picks one (default: all of them).
 
 - http: time Liaison against a bare Bolt app over HTTP and print p50/p99 and the p99 ratio;
+- shipped: the same against the Procfile's web process (and a bare app under the same gunicorn command line) with
+  8 concurrent clients, on SQLite and PostgreSQL, and the outbox backlog drain rate after a Slack outage;
 - calendar: SLA deadline arithmetic against a minute-stepping calendar;
 - sla: the timer sweep at 10k and 1M open tickets (SQLite, and PostgreSQL when reachable), and reminder lateness
   under the real scheduler.
@@ -16,17 +18,24 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from bench import calendar_bench, sla_bench
+from bench import calendar_bench, shipped_latency, sla_bench
+from bench.backlog import DEFAULT_MESSAGES
 from bench.http_latency import DEFAULT_REQUESTS, DEFAULT_WARMUP, format_report, run
 from bench.rig import BenchError
 from bench.sla_data import DEFAULT_POSTGRES
 from bench.sla_lateness import DEFAULT_RATE, DEFAULT_SECONDS
 
-SUITES = ("http", "calendar", "sla")
+SUITES = ("http", "shipped", "calendar", "sla")
 # Each suite's own options and their defaults. Without --suite, giving only one suite's options runs just that
 # suite, so `python -m bench --requests 2000` still times HTTP only, as it did before there were other suites.
 DEFAULTS: dict[str, dict[str, object]] = {
     "http": {"requests": DEFAULT_REQUESTS, "warmup": DEFAULT_WARMUP, "database_url": None, "no_drain": False},
+    "shipped": {
+        "shipped_requests": shipped_latency.DEFAULT_REQUESTS,
+        "shipped_warmup": shipped_latency.DEFAULT_WARMUP,
+        "shipped_databases": list(shipped_latency.DATABASES),
+        "backlog": DEFAULT_MESSAGES,
+    },
     "sla": {
         "sla_sizes": list(sla_bench.DEFAULT_SIZES),
         "sla_due": sla_bench.DEFAULT_DUE,
@@ -78,6 +87,31 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="a database to migrate and use (default: a fresh SQLite file in a temp dir); tickets are added to it",
     )
     http.add_argument("--no-drain", action="store_true", default=None, help="skip timing the outbox drain at the end")
+    shipped = parser.add_argument_group("shipped suite (also uses --database-url: a SQLite or PostgreSQL database)")
+    shipped.add_argument(
+        "--shipped-requests",
+        type=int,
+        default=None,
+        help=f"timed requests per app and workload (default {shipped_latency.DEFAULT_REQUESTS})",
+    )
+    shipped.add_argument(
+        "--shipped-warmup",
+        type=int,
+        default=None,
+        help=f"untimed requests first (default {shipped_latency.DEFAULT_WARMUP})",
+    )
+    shipped.add_argument(
+        "--shipped-databases",
+        type=_databases,
+        default=None,
+        help="sqlite,postgresql (default both; PostgreSQL is skipped when not reachable)",
+    )
+    shipped.add_argument(
+        "--backlog",
+        type=int,
+        default=None,
+        help=f"messages queued during the outage, 0 for none (default {DEFAULT_MESSAGES})",
+    )
     sla = parser.add_argument_group("sla suite")
     sla.add_argument(
         "--sla-sizes",
@@ -131,6 +165,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def _bad_arguments(args: argparse.Namespace) -> str | None:
     if args.requests < 1 or args.warmup < 0:
         return "--requests must be at least 1 and --warmup at least 0"
+    if args.shipped_requests < 1 or args.shipped_warmup < 0 or args.backlog < 0:
+        return "--shipped-requests must be at least 1, and --shipped-warmup and --backlog at least 0"
     if args.sla_breach < 0:
         return "--sla-breach must be at least 0"
     if args.sla_due < 1 or args.sla_rounds < 1 or min(args.sla_sizes) < args.sla_due:
@@ -147,6 +183,18 @@ def _progress(message: str) -> None:
 def _http(args: argparse.Namespace) -> None:
     report = run(args.requests, args.warmup, args.database_url, drain=not args.no_drain, progress=_progress)
     print(format_report(report))
+
+
+def _shipped(args: argparse.Namespace) -> None:
+    report = shipped_latency.run(
+        args.shipped_requests,
+        args.shipped_warmup,
+        args.shipped_databases,
+        args.database_url,
+        backlog=args.backlog,
+        progress=_progress,
+    )
+    print(shipped_latency.format_report(report))
 
 
 def _calendar(args: argparse.Namespace) -> None:
@@ -169,7 +217,12 @@ def _sla(args: argparse.Namespace) -> None:
     )
 
 
-RUNNERS: dict[str, Callable[[argparse.Namespace], None]] = {"http": _http, "calendar": _calendar, "sla": _sla}
+RUNNERS: dict[str, Callable[[argparse.Namespace], None]] = {
+    "http": _http,
+    "shipped": _shipped,
+    "calendar": _calendar,
+    "sla": _sla,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -68,8 +69,19 @@ def bare_wsgi(bolt: App, path: str = EVENTS_PATH) -> WSGIApp:
 
 def bare_app(standin: SlackStandIn) -> App:
     """A Bolt app configured like Liaison's whose `/ticket` and new-ticket modal listeners only ack."""
-    client = WebClient(token=standin.bot_token, base_url=standin.api_url, timeout=10)
-    bolt = App(signing_secret=SIGNING_SECRET, client=client, process_before_response=True)
+    return bare_bolt(WebClient(token=standin.bot_token, base_url=standin.api_url, timeout=10), SIGNING_SECRET)
+
+
+def bare_process() -> WSGIApp:
+    """gunicorn entry point of the shipped suite's baseline: the bare app, configured from the environment as
+    Liaison's `app:wsgi()` is (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_API_URL)."""
+    client = WebClient(token=os.environ["SLACK_BOT_TOKEN"], base_url=os.environ["SLACK_API_URL"], timeout=10)
+    return bare_wsgi(bare_bolt(client, os.environ["SLACK_SIGNING_SECRET"]))
+
+
+def bare_bolt(client: WebClient, signing_secret: str) -> App:
+    """The bare Bolt app on client: Liaison's App options, and `/ticket` and new-ticket listeners that only ack."""
+    bolt = App(signing_secret=signing_secret, client=client, process_before_response=True)
 
     @bolt.command("/ticket")
     def _ticket(ack: Ack) -> None:
@@ -118,43 +130,13 @@ class Rig:
 
     def submission_body(self, view: dict[str, Any], values: dict[str, dict[str, Any]]) -> bytes:
         """The signed-form body Slack sends when the user submits view with values (as SlackDriver.submit_view)."""
-        state = copy.deepcopy(view["state"]["values"])
-        for block_id, actions in values.items():
-            block = next((b for b in view["blocks"] if b.get("block_id") == block_id), None)
-            if block is None:
-                raise BenchError(f"view {view['callback_id']!r} has no block {block_id!r}")
-            for action_id, given in actions.items():
-                _, element = find_element([block], action_id)
-                state.setdefault(block_id, {})[action_id] = state_value(element, given)
-        for block in view["blocks"]:  # untouched inputs travel with their initial or empty value
-            element = block.get("element")
-            if block.get("type") == "input" and isinstance(element, dict):
-                state.setdefault(block["block_id"], {}).setdefault(element["action_id"], state_value(element))
+        state = submitted_state(view, values)
         self.standin.set_view_state(view["id"], state)
-        user = self.standin.user(AGENT) or {}
-        payload = {
-            "type": "view_submission",
-            "user": {"id": AGENT, "username": user.get("name"), "name": user.get("name"), "team_id": self.real.team_id},
-            "api_app_id": self.real.api_app_id,
-            "token": VERIFICATION_TOKEN,
-            "team": {"id": self.real.team_id, "domain": TEAM_DOMAIN},
-            "enterprise": None,
-            "is_enterprise_install": False,
-            "trigger_id": self.standin.issue_trigger_id(AGENT),
-            "view": view | {"state": {"values": state}},
-            "response_urls": [],
-        }
-        return form_body(payload)
+        return form_body(submission_payload(self.standin, self.real, view, state))
 
     def customer_values(self, view: dict[str, Any]) -> dict[str, dict[str, Any]]:
         """Modal input picking the first existing customer (or typing one into an empty database)."""
-        picker = next((b for b in view["blocks"] if b.get("block_id") == "customer"), None)
-        chosen = (
-            {"customer": {"value": picker["element"]["options"][0]["value"]}}
-            if picker
-            else {"new_customer": {"value": "Acme"}}
-        )
-        return chosen | {"priority": {"value": "P2"}, "description": {"value": "Payments fail since 9am."}}
+        return customer_values(view)
 
     def open_ticket(self, subject: str) -> None:
         """Open one ticket through the modal, untimed (used to seed the database)."""
@@ -164,6 +146,53 @@ class Rig:
         error = self.standin.apply_view_response(AGENT, view["id"], response.status, response.body)
         if response.status != 200 or error is not None:
             raise BenchError(f"seeding: the modal answered {response.status} {response.text[:200]} ({error})")
+
+
+def submitted_state(view: dict[str, Any], values: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The view's state.values once the user typed or picked values (block id -> action id -> value)."""
+    state = copy.deepcopy(view["state"]["values"])
+    for block_id, actions in values.items():
+        block = next((b for b in view["blocks"] if b.get("block_id") == block_id), None)
+        if block is None:
+            raise BenchError(f"view {view['callback_id']!r} has no block {block_id!r}")
+        for action_id, given in actions.items():
+            _, element = find_element([block], action_id)
+            state.setdefault(block_id, {})[action_id] = state_value(element, given)
+    for block in view["blocks"]:  # untouched inputs travel with their initial or empty value
+        element = block.get("element")
+        if block.get("type") == "input" and isinstance(element, dict):
+            state.setdefault(block["block_id"], {}).setdefault(element["action_id"], state_value(element))
+    return state
+
+
+def submission_payload(
+    standin: SlackStandIn, driver: SlackDriver, view: dict[str, Any], state: dict[str, Any]
+) -> dict[str, Any]:
+    """The view_submission payload Slack sends when AGENT submits view with state (as SlackDriver.submit_view)."""
+    user = standin.user(AGENT) or {}
+    return {
+        "type": "view_submission",
+        "user": {"id": AGENT, "username": user.get("name"), "name": user.get("name"), "team_id": driver.team_id},
+        "api_app_id": driver.api_app_id,
+        "token": VERIFICATION_TOKEN,
+        "team": {"id": driver.team_id, "domain": TEAM_DOMAIN},
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "trigger_id": standin.issue_trigger_id(AGENT),
+        "view": view | {"state": {"values": state}},
+        "response_urls": [],
+    }
+
+
+def customer_values(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Modal input picking the first existing customer (or typing one into an empty database)."""
+    picker = next((b for b in view["blocks"] if b.get("block_id") == "customer"), None)
+    chosen = (
+        {"customer": {"value": picker["element"]["options"][0]["value"]}}
+        if picker
+        else {"new_customer": {"value": "Acme"}}
+    )
+    return chosen | {"priority": {"value": "P2"}, "description": {"value": "Payments fail since 9am."}}
 
 
 def form_body(payload: dict[str, Any]) -> bytes:

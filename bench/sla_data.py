@@ -38,11 +38,12 @@ CHUNK = 50_000  # rows per executemany / COPY
 AGENTS = ("U0ALICE01", "U0BOB0001", "U0DAVE001")  # the demo workspace's agents: warnings DM the assignee
 REQUESTER = "U0CAROL01"
 POLICY, METRIC, TARGET_SECONDS = "premium", "first_response", 1800  # premium P1 first response: 30 min, 24/7
+RESOLUTION, RESOLUTION_SECONDS = "resolution", 8 * 3600  # and resolution: 8 h, 24/7
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 Row = dict[str, Any]
 BIND = re.compile(r"(?<![:\w]):(\w+)")
-STAMPS = {"now", "started", "base"}  # binds that are timestamps: stored through the ORM's own column type
+STAMPS = {"now", "started", "base", "res_base"}  # binds that are timestamps: stored through the ORM's own column type
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,28 @@ def postgres_reachable(server_url: str, timeout: int = 3) -> str | None:
 
 @contextmanager
 def postgres_database(server_url: str = DEFAULT_POSTGRES) -> Iterator[Database]:
-    """A PostgreSQL database created for this run on server_url's server, migrated, and dropped afterwards."""
+    """A PostgreSQL database created for this run on server_url's server, migrated, and dropped afterwards.
+
+    A URL naming a database of its own (not the server's `postgres`) is used as it is instead: its `public` schema
+    is dropped and rebuilt by the migrations, for a machine where each user benches on a database given to them.
+    The tests' `test` database is refused.
+    """
+    given = make_url(server_url).database
+    if given not in (None, "", "postgres"):
+        if given == "test":
+            raise ValueError("the benchmark never touches the tests' `test` database")
+        engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        upgrade(server_url)
+        database = Database(server_url)
+        try:
+            yield database
+        finally:
+            database.dispose()
+        return
     name = f"liaison_bench_{os.getpid()}"
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with ExitStack() as stack:
@@ -111,11 +133,11 @@ def _series_insert(table: str, columns: dict[str, str], postgres: bool) -> str:
     return f"{series} INSERT INTO {table} ({names}) SELECT {values} FROM s"
 
 
-def _deadline_sql(postgres: bool) -> str:
+def _deadline_sql(postgres: bool, base: str = "base") -> str:
     """The n-th deadline, :base + n ms, in the database's own storage (SQLite: the ORM's text format)."""
     if postgres:
-        return "(CAST(:base AS TIMESTAMPTZ) + n * INTERVAL '1 millisecond')"
-    micros = "(:base_us + n * 1000)"
+        return f"(CAST(:{base} AS TIMESTAMPTZ) + n * INTERVAL '1 millisecond')"
+    micros = f"(:{base}_us + n * 1000)"
     return f"(strftime('%Y-%m-%d %H:%M:%S', {micros} / 1000000, 'unixepoch') || printf('.%06d', {micros} % 1000000))"
 
 
@@ -153,6 +175,14 @@ def _statements(postgres: bool) -> list[tuple[str, str]]:
         "version": "1",
         "updated_at": ":now",
     }
+    # Every ticket also has its running resolution clock, as a real one would since it was opened, so a breach
+    # re-derives clocks that exist rather than creating one.
+    resolution = clock | {
+        "id": "n + :count",
+        "metric": f"'{RESOLUTION}'",
+        "target_seconds": str(RESOLUTION_SECONDS),
+        "deadline_at": _deadline_sql(postgres, "res_base"),
+    }
     timer = {
         "id": "n",
         "kind": f"'{BREACH}'",
@@ -168,6 +198,7 @@ def _statements(postgres: bool) -> list[tuple[str, str]]:
     return [
         ("tickets", _series_insert("tickets", ticket, postgres)),
         ("sla_clocks", _series_insert("sla_clocks", clock, postgres)),
+        ("sla_clocks", _series_insert("sla_clocks", resolution, postgres)),
         ("timers", _series_insert("timers", timer, postgres)),
     ]
 
@@ -193,6 +224,7 @@ def load_open_tickets(
     engine = database.engine
     postgres = engine.dialect.name == "postgresql"
     base = now + timedelta(minutes=10)
+    res_base = now - timedelta(minutes=1) + timedelta(seconds=RESOLUTION_SECONDS)
     stamp = UTCDateTime()
     params: dict[str, Any] = {
         "now": now,
@@ -202,10 +234,13 @@ def load_open_tickets(
         "base_us": (base - EPOCH) // timedelta(microseconds=1),
         "key_prefix": "sla:T-",
         "key_suffix": f":{METRIC}#0:v1:breach",
+        "count": count,
+        "res_base": res_base,
+        "res_base_us": (res_base - EPOCH) // timedelta(microseconds=1),
     }
     with database.session() as session:
         session.add(Customer(id=1, name="Bench Co", tier="premium", created_at=now))
-    statements = _statements(postgres)[: 3 if future_breach else 2]
+    statements = _statements(postgres)[: 4 if future_breach else 3]
     superuser = False
     if postgres:
         with engine.connect() as connection:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine, TextClause, bindparam, create_engine, event, make_url, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -22,7 +21,10 @@ RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # A pool as large as a process's threads (gunicorn's 8, the scheduler's jobs, a console), so a busy moment
+        # never opens and closes overflow connections, each paying its PRAGMAs and a fresh page cache.
+        pool = {} if make_url(url).database in (None, "", ":memory:") else {"pool_size": 16, "max_overflow": 16}
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -34,7 +36,8 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # 16: every thread of a process (gunicorn's 8, the scheduler's jobs) keeps a connection instead of opening one.
+    return create_engine(url, pool_pre_ping=True, pool_size=16, max_overflow=8)
 
 
 class Database:
@@ -90,13 +93,43 @@ def insert_new(session: Session, model: type, values: dict, *, unique: str) -> b
 
     One statement on SQLite and PostgreSQL alike, so a duplicate costs no prior SELECT and cannot race.
     """
-    statement = _insert_ignoring(model, session.get_bind().dialect.name, unique)
+    statement = _insert_ignoring(model, unique, tuple(values), returning=True)
     # RETURNING says whether a row went in; rowcount does not (psycopg reports -1 for a statement that returns).
-    return session.connection().execute(statement, values).first() is not None
+    return session.connection().execute(statement, _with_defaults(model, values)).first() is not None
+
+
+def insert_many_new(session: Session, model: type, rows: Sequence[dict], *, unique: str) -> None:
+    """`insert_new` for many rows with the same columns, in one executemany; duplicates are skipped silently."""
+    if not rows:
+        return
+    statement = _insert_ignoring(model, unique, tuple(rows[0]), returning=False)
+    session.connection().execute(statement, [_with_defaults(model, row) for row in rows])
+
+
+def _with_defaults(model: type, values: dict) -> dict:
+    missing = [(name, default) for name, default in _defaults(model).items() if name not in values]
+    if not missing:
+        return values
+    return values | {name: default.arg(None) if default.is_callable else default.arg for name, default in missing}
 
 
 @functools.cache
-def _insert_ignoring(model: type, dialect: str, unique: str):  # type: ignore[no-untyped-def]
-    # Built once and executed with parameters, so SQLAlchemy compiles it once instead of on every call.
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(model).on_conflict_do_nothing(index_elements=[unique]).returning(model.id)
+def _defaults(model: type) -> dict[str, Any]:
+    """The columns' Python-side defaults, which a textual INSERT must apply itself."""
+    table = model.__table__  # type: ignore[attr-defined]
+    return {c.key: c.default for c in table.columns if c.default is not None and not c.default.is_sequence}
+
+
+@functools.cache
+def _insert_ignoring(model: type, unique: str, columns: tuple[str, ...], *, returning: bool) -> TextClause:
+    # A textual statement with typed parameters: SQLAlchemy caches its compiled form, which it never does for the
+    # dialects' INSERT ... ON CONFLICT constructs (they have no cache key), and compiling one costs more than running
+    # it. The same SQL runs on SQLite (3.35+) and PostgreSQL.
+    table = model.__table__  # type: ignore[attr-defined]
+    names = sorted(set(columns) | _defaults(model).keys())
+    quoted = ", ".join(f'"{n}"' for n in names)
+    sql = (
+        f'INSERT INTO "{table.name}" ({quoted}) VALUES ({", ".join(":" + n for n in names)}) '
+        f'ON CONFLICT ("{unique}") DO NOTHING' + (" RETURNING id" if returning else "")
+    )
+    return text(sql).bindparams(*(bindparam(n, type_=table.c[n].type) for n in names))

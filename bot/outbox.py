@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, aliased
 
 from bot import leases
 from bot.clock import Clock
-from bot.db import Database, insert_new
+from bot.db import Database, insert_many_new, insert_new
 from bot.gateway import SlackError, SlackGateway, keyed_metadata
 from bot.slack_gates import SlackGates
 from models import OutboxMessage, Ticket
@@ -66,12 +66,17 @@ def enqueue(
     ordering_key: str,
     ticket_id: int | None = None,
     role: str = PLAIN,
+    channel: str | None = None,
 ) -> bool:
-    """Add a message to the outbox in the caller's transaction; False when its dedupe key was already there."""
+    """Add a message to the outbox in the caller's transaction; False when its dedupe key was already there.
+
+    `channel` is where it goes when the payload does not say (a card's rows go to the ticket's queue channel).
+    """
     row = {
         "dedupe_key": dedupe_key,
         "ordering_key": ordering_key,
         "method": method,
+        "channel": _destination(payload, channel),
         "payload": payload,
         "ticket_id": ticket_id,
         "role": role,
@@ -82,6 +87,28 @@ def enqueue(
         "in_doubt": False,
     }
     return insert_new(session, OutboxMessage, row, unique="dedupe_key")
+
+
+def enqueue_many(session: Session, *, now: datetime, messages: Sequence[dict[str, Any]]) -> None:
+    """`enqueue` for many messages in one statement (a sweep's batch); a dedupe key already there is skipped.
+
+    Each message has `enqueue`'s keyword arguments: dedupe_key, method, payload, ordering_key, and optionally
+    ticket_id and role.
+    """
+    fixed = {"state": PENDING, "attempts": 0, "next_attempt_at": now, "created_at": now, "in_doubt": False}
+    rows = [
+        {"ticket_id": None, "role": PLAIN}
+        | message
+        | fixed
+        | {"channel": _destination(message["payload"], message.get("channel"))}
+        for message in messages
+    ]
+    insert_many_new(session, OutboxMessage, rows, unique="dedupe_key")
+
+
+def _destination(payload: dict[str, Any], channel: str | None) -> str | None:
+    given = payload.get("channel", channel)
+    return given if isinstance(given, str) else None
 
 
 @dataclass
@@ -111,6 +138,11 @@ class _Claimed:
     lease_until: datetime
     # The newest pending update of the same card that this delivery shows too (card rows only).
     folds_upto: int | None = None
+
+    @property
+    def channel(self) -> str | None:
+        channel = self.args.get("channel")
+        return channel if isinstance(channel, str) else None
 
     @classmethod
     def of(cls, row: OutboxMessage, lease_until: datetime) -> _Claimed:
@@ -192,8 +224,8 @@ class OutboxDispatcher:
         owner = leases.new_owner()
         claimed = self._claim(owner)
         for index, row in enumerate(claimed):
-            if not self.gates.open_for(row.method) or not self._lease_lasts(row):
-                # Slack closed meanwhile, or this batch ran long: hand the rest back untried rather than risk a
+            if self.gates.reopens_at() is not None or not self._lease_lasts(row):
+                # Slack went down meanwhile, or this batch ran long: hand the rest back untried rather than risk a
                 # send after another process has taken the row over.
                 self._release([r.id for r in claimed[index:]], owner)
                 break
@@ -202,7 +234,7 @@ class OutboxDispatcher:
                 result.delivered += 1
             elif outcome == PARKED:
                 result.parked += 1
-            else:
+            elif outcome == PENDING:
                 result.retried += 1
         return result
 
@@ -230,6 +262,9 @@ class OutboxDispatcher:
                     is_head,
                     OutboxMessage.next_attempt_at <= now,
                     OutboxMessage.method.not_in(self.gates.closed_methods()),
+                    # Rows for a channel that must wait are passed over, not claimed and handed back, so a busy
+                    # channel never holds up the others.
+                    ~((OutboxMessage.method == POST) & OutboxMessage.channel.in_(self.gates.held_channels())),
                     leases.claimable(OutboxMessage, now),
                 )
                 .order_by(OutboxMessage.id)
@@ -267,10 +302,16 @@ class OutboxDispatcher:
                 .execution_options(synchronize_session=False)
             )
 
-    def _deliver(self, claimed: _Claimed, owner: str) -> str:
+    def _deliver(self, claimed: _Claimed, owner: str) -> str | None:
+        """Send one claimed row; its outcome, or None when it must wait for Slack's pace (handed back untried)."""
         try:
             if claimed.role != PLAIN and (parked := self._card_args(claimed, owner)) is not None:
                 return parked
+            if not self.gates.open_for(claimed.method, claimed.channel) or not self.gates.spend(
+                claimed.method, claimed.channel
+            ):
+                self._release([claimed.id], owner)
+                return None
             if claimed.method == POST:
                 claimed.args["metadata"] = keyed_metadata(claimed.dedupe_key)
             response = self._send(claimed)
@@ -396,7 +437,8 @@ class OutboxDispatcher:
         if not error.transient:
             return self._count_failure(claimed, owner, error.error)
         if error.error == "ratelimited":
-            until = self.gates.rate_limited(error.method, error.retry_after)
+            channel = claimed.channel if error.method == claimed.method else None
+            until = self.gates.rate_limited(error.method, error.retry_after, channel)
         else:
             until = self.gates.unavailable()
         with self.database.session() as session:

@@ -10,12 +10,18 @@ import logging
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot.housekeeping import forget_old_requests
 from bot.services import Services
 
 log = logging.getLogger(__name__)
 
 
-def build_scheduler(services: Services, *, drain_every: float = 1.0, sweep_every: float = 1.0) -> BackgroundScheduler:
+DRAIN_EVERY = 1.0
+
+
+def build_scheduler(
+    services: Services, *, drain_every: float = DRAIN_EVERY, sweep_every: float = 1.0
+) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(
         timezone="UTC",
         # A late run is still worth running (the default 1 s grace silently drops it); runs never pile up.
@@ -32,7 +38,16 @@ def build_scheduler(services: Services, *, drain_every: float = 1.0, sweep_every
         id="sla-sweep",
         replace_existing=True,
     )
+    scheduler.add_job(
+        _housekeeping, "interval", hours=1, args=[services], id="housekeeping", replace_existing=True
+    )
     return scheduler
+
+
+def _housekeeping(services: Services) -> None:
+    forgotten = forget_old_requests(services.database, services.clock)
+    if forgotten:
+        log.info("housekeeping: forgot %s applied request keys", forgotten)
 
 
 def _sweep(services: Services, scheduler: BackgroundScheduler) -> None:
@@ -47,6 +62,8 @@ def _sweep(services: Services, scheduler: BackgroundScheduler) -> None:
 
 
 def _drain(services: Services) -> None:
-    result = services.dispatcher.drain()
+    # Bounded to most of the interval, so a long backlog is drained run after run instead of one run overlapping
+    # the next (which APScheduler would skip with a warning every second).
+    result = services.dispatcher.drain(budget_seconds=0.8 * DRAIN_EVERY)
     if result.handled:
         log.info("outbox: %s delivered, %s retried, %s parked", result.delivered, result.retried, result.parked)

@@ -49,12 +49,16 @@ FIRST_BACKOFF, MAX_BACKOFF = timedelta(seconds=10), timedelta(hours=1)
 Fire = Callable[[Session, Timer, datetime, Any], bool]
 # load(session, timers) -> whatever fire needs for this batch's timers of the kind, read in a few queries.
 Load = Callable[[Session, Sequence[Timer]], Any]
+# finish(session, now, loaded) -> None: after the batch's timers of the kind fired, write what they collected in
+# `loaded` (messages, timer changes) in a few statements, or fold several into one.
+Finish = Callable[[Session, datetime, Any], None]
 
 
 @dataclass(frozen=True)
 class TimerKind:
     fire: Fire
     load: Load | None = None
+    finish: Finish | None = None
 
 
 class TimerRegistry:
@@ -63,10 +67,10 @@ class TimerRegistry:
     def __init__(self) -> None:
         self._kinds: dict[str, TimerKind] = {}
 
-    def register(self, kind: str, fire: Fire, *, load: Load | None = None) -> None:
+    def register(self, kind: str, fire: Fire, *, load: Load | None = None, finish: Finish | None = None) -> None:
         if kind in self._kinds:
             raise ValueError(f"timer kind {kind!r} is already registered")
-        self._kinds[kind] = TimerKind(fire, load)
+        self._kinds[kind] = TimerKind(fire, load, finish)
 
     def get(self, kind: str) -> TimerKind | None:
         return self._kinds.get(kind)
@@ -199,6 +203,8 @@ class TimerSweep:
                         outcome.fired += 1
                     else:
                         cancelled.append(timer.id)
+            if handler.finish:
+                handler.finish(session, now, loaded)
         self._set(session, cancelled, state=CANCELLED)
         for timer in unknown:
             log.error("timer %s (%s) set aside: no handler for kind %r", timer.id, timer.dedupe_key, timer.kind)

@@ -21,6 +21,9 @@ class OutboxMessage(Base):
     # Rows with the same ordering key are delivered strictly in id order (a ticket's card post before its updates).
     ordering_key: Mapped[str] = mapped_column(String(100))
     method: Mapped[str] = mapped_column(String(64))
+    # Where the message goes (a channel, or a user id for a DM), so the drain can pass over a channel that must wait
+    # for Slack's pace without claiming its rows.
+    channel: Mapped[str | None] = mapped_column(String(32))
     payload: Mapped[JsonDict]
     # When set, the ticket's card supplies `ts` (chat.update) or `thread_ts` (thread replies) at delivery time.
     ticket_id: Mapped[int | None] = mapped_column(BigIntId, ForeignKey("tickets.id"))

@@ -1,4 +1,5 @@
-"""The run command's three ways to serve: HTTP with credentials (python app.py and gunicorn), and Socket Mode."""
+"""The real processes: `python app.py` and gunicorn serving Slack over HTTP, Socket Mode, and `make run`'s command
+(`python -m bot.local`) in local mode; app.py never loads local mode."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from bot.local.workspace import seed
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "process-test-secret"
+RUN_COMMAND = [sys.executable, "-m", "bot.local"]  # what `make run` runs
+NO_CREDENTIALS = {name: "" for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN")}
 
 
 def free_port() -> int:
@@ -77,9 +80,10 @@ def stop(process: subprocess.Popen) -> str:
     "command",
     [
         [sys.executable, "app.py"],
+        RUN_COMMAND,
         [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", "127.0.0.1:{port}", "app:wsgi()"],
     ],
-    ids=["python-app", "gunicorn"],
+    ids=["python-app", "run-command", "gunicorn"],
 )
 def test_with_credentials_it_serves_slack_events_and_healthz(
     command: list[str], workspace: SlackStandIn, database_url: str, migrated_database: object
@@ -164,11 +168,10 @@ def test_without_credentials_the_run_command_starts_local_mode_with_its_console(
             ":quit",
         ]
     )
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'local.db'}", "PORT": str(free_port())}
-    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):
-        env[name] = ""
-    result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=os.environ | env, input=script + "\n",
-                            capture_output=True, text=True, timeout=60)
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'local.db'}", "PORT": str(free_port())} | NO_CREDENTIALS
+    result = subprocess.run(
+        RUN_COMMAND, cwd=ROOT, env=os.environ | env, input=script + "\n", capture_output=True, text=True, timeout=60
+    )
     screen = result.stdout
     assert result.returncode == 0, screen + result.stderr
     assert "Liaison is running in local mode" in screen
@@ -176,3 +179,43 @@ def test_without_credentials_the_run_command_starts_local_mode_with_its_console(
     assert "T-1 is yours." in screen
     assert "Only support agents can change T-1." in screen
     assert "Traceback" not in screen + result.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[sys.executable, "app.py"], [sys.executable, "-m", "gunicorn", "--bind", "127.0.0.1:{port}", "app:wsgi()"]],
+    ids=["python-app", "gunicorn"],
+)
+def test_without_credentials_serving_slack_stops_with_a_sentence_pointing_at_make_run(
+    command: list[str], tmp_path: Path
+) -> None:
+    port = free_port()
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'never.db'}", "PORT": str(port)} | NO_CREDENTIALS
+    result = subprocess.run(
+        [part.format(port=port) for part in command],
+        cwd=ROOT,
+        env=os.environ | env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode != 0
+    assert (
+        "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN) are not set, so there is no Slack to serve;"
+        " `make run` starts local mode without them." in result.stderr
+    )
+    assert not (tmp_path / "never.db").exists(), "nothing is migrated when there is nothing to serve"
+
+
+def test_app_py_does_not_load_local_mode() -> None:
+    check = "import app, sys; print(sorted(m for m in sys.modules if m.startswith('bot.local')))"
+    result = subprocess.run(
+        [sys.executable, "-c", check],
+        cwd=ROOT,
+        env=os.environ | NO_CREDENTIALS,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

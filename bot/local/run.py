@@ -9,7 +9,9 @@ import secrets
 import sys
 from typing import TextIO
 
+from app import create_app
 from bot.clock import MovableClock
+from bot.local.console import Console
 from bot.local.driver import SlackDriver
 from bot.local.serve import BackgroundServer
 from bot.local.standin import SlackStandIn
@@ -31,10 +33,7 @@ and keeps its data in {database}. You are {user} in #support-queue. Try:
 
 
 def run_local(settings: Settings, *, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
-    # Imported here so the app can start without the console's module in a non-local deployment.
-    from app import create_app
-    from bot.local.console import Console
-
+    """Run the stand-in, the bot and the console until the person quits; the database is already migrated."""
     logging.getLogger().setLevel(logging.WARNING)  # the console is the interface; keep the log for problems
     clock = MovableClock()
     slack = SlackStandIn(clock=lambda: clock.now().timestamp())

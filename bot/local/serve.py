@@ -1,31 +1,17 @@
-"""A small threaded WSGI server for local mode, tests and benchmarks (production uses gunicorn)."""
+"""A threaded WSGI server on a loopback port in a background thread, for local mode, tests and benchmarks."""
 
 from __future__ import annotations
 
 import threading
-from socketserver import ThreadingMixIn
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from handlers.http import WSGIApp
-
-
-class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    # Closing the server waits for requests in flight, so nothing still writes to the database after a stop.
-    daemon_threads = False
-    block_on_close = True
-    allow_reuse_address = True
-
-
-class QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
-        pass
+from handlers.http import WSGIApp, threaded_server
 
 
 class BackgroundServer:
     """Serves a WSGI app on a loopback port in a daemon thread."""
 
     def __init__(self, app: WSGIApp, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._server = make_server(host, port, app, ThreadingWSGIServer, QuietHandler)
+        self._server = threaded_server(app, host, port)
         self._thread = threading.Thread(target=self._server.serve_forever, name="liaison-http", daemon=True)
 
     @property

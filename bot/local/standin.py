@@ -31,6 +31,7 @@ from bot.local.standin_failures import _Failure as _Failure
 from bot.local.standin_failures import _failure_answer as _failure_answer
 from bot.local.standin_http import RESPONSE_URL_MAX_POSTS, Call, HttpPlumbing, _Handler
 from bot.local.standin_methods import WebApiMethods
+from bot.slack_limits import TokenBucket
 
 __all__ = [
     "MAX_VIEW_STACK",
@@ -68,6 +69,7 @@ class SlackStandIn(HttpPlumbing, FailureInjection, WebApiMethods):
         self._hooks: dict[str, Record] = {}
         self._response_posts: list[Record] = []
         self._calls: list[Call] = []
+        self._pace_buckets: dict[str, TokenBucket] = {}
         self._failures: list[_Failure] = []
         self._outage: tuple[float, int] | None = None  # (until, status)
         self._rate_limit: tuple[float, int] | None = None  # (until, retry_after)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
@@ -15,6 +17,7 @@ from urllib.parse import parse_qsl, urlsplit
 from bot.local.standin_blocks import ApiError, Record, decode_json_args
 from bot.local.standin_failures import FailureInjection, _Answer
 from bot.local.standin_methods import WebApiMethods
+from bot.slack_limits import TokenBucket, bucket_for
 
 if TYPE_CHECKING:
     from bot.local.standin import SlackStandIn
@@ -45,6 +48,9 @@ class HttpPlumbing(FailureInjection, WebApiMethods):
     _response_posts: list[Record]
     _calls: list[Call]
     latency: float = 0.0
+    # When set, calls beyond Slack's documented limits (bot/slack_limits.py) are answered 429 with Retry-After.
+    pace: bool = False
+    _pace_buckets: dict[str, TokenBucket]
 
     def _serve_api(self, method: str, query: str, headers: Any, body: bytes) -> _Answer:
         args: Record = dict(parse_qsl(query, keep_blank_values=True))
@@ -73,7 +79,7 @@ class HttpPlumbing(FailureInjection, WebApiMethods):
         return answer
 
     def _answer(self, method: str, args: Record, token: str | None, parse_error: str | None) -> _Answer:
-        injected = self._injected(method)
+        injected = self._injected(method) or self._over_pace(method, args)
         if injected:
             return injected
         implementation = self._api_method(method)
@@ -90,6 +96,20 @@ class HttpPlumbing(FailureInjection, WebApiMethods):
         except Exception:  # a stand-in bug: answer like Slack's own failures, but make it visible in the log
             log.exception("SlackStandIn failed on %s", method)
             return 500, {}, {"ok": False, "error": "internal_error"}
+
+    def _over_pace(self, method: str, args: Record) -> _Answer | None:
+        if not self.pace:
+            return None
+        now = datetime.fromtimestamp(self._clock(), UTC)
+        channel = args.get("channel") if isinstance(args.get("channel"), str) else None
+        found = bucket_for(method, channel, now)
+        if found is None:
+            return None
+        key, fresh = found
+        wait = self._pace_buckets.setdefault(key, fresh).take(now)
+        if wait.total_seconds() == 0:
+            return None
+        return 429, {"Retry-After": str(max(math.ceil(wait.total_seconds()), 1))}, {"ok": False, "error": "ratelimited"}
 
     def _serve_response_url(self, hook_id: str, body: bytes) -> tuple[int, str]:
         with self._lock:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -9,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from bot.db import insert_new
+from bot.db import insert_many_new, insert_new
 from bot.sla.calendar import BusinessCalendar
 from bot.sla.calendar_days import wall_to_utc
 from bot.sla.clocks import BREACHED, RUNNING, ClockState, Happening, TicketFacts, clocks
@@ -20,30 +23,93 @@ WARNING, BREACH, REMINDER = "sla_warning", "sla_breach", "sla_reminder"
 PENDING, FIRED, CANCELLED = "pending", "fired", "cancelled"
 
 
+@dataclass
+class Prefetched:
+    """Every clock and event of a batch's tickets, read in two queries instead of two per ticket."""
+
+    clocks: dict[int, list[SlaClock]] = field(default_factory=lambda: defaultdict(list))
+    events: dict[int, list[TicketEvent]] = field(default_factory=lambda: defaultdict(list))
+
+    @classmethod
+    def read(cls, session: Session, ticket_ids: Sequence[int]) -> Prefetched:
+        known = cls()
+        for row in session.scalars(select(SlaClock).where(SlaClock.ticket_id.in_(ticket_ids))):
+            known.clocks[row.ticket_id].append(row)
+        events = select(TicketEvent).where(TicketEvent.ticket_id.in_(ticket_ids)).order_by(TicketEvent.id)
+        for event in session.scalars(events):
+            known.events[event.ticket_id].append(event)
+        return known
+
+
+class TimerWrites:
+    """A batch's timer changes, written at its end in two statements instead of two per clock.
+
+    Cancelling a clock's pending timers also drops the inserts queued for that clock before it, which the cancel
+    would have caught had they been written at once; the cancels then run before the inserts.
+    """
+
+    def __init__(self) -> None:
+        self._cancelled: dict[int, SlaClock] = {}
+        self._inserts: dict[int, dict[str, tuple[SlaClock, dict]]] = defaultdict(dict)
+
+    def cancel(self, row: SlaClock) -> None:
+        self._cancelled[id(row)] = row
+        self._inserts.pop(id(row), None)
+
+    def add(self, row: SlaClock, values: dict) -> None:
+        # The same timer asked for twice in a batch (a breach makes sure its first reminder exists) is written once.
+        self._inserts[id(row)].setdefault(values["dedupe_key"], (row, values))
+
+    def write(self, session: Session) -> None:
+        session.flush()  # the batch's clock rows, so new ones have ids
+        ids = [row.id for row in self._cancelled.values()]
+        for start in range(0, len(ids), 1000):
+            SlaService.cancel_pending(session, ids[start : start + 1000])
+        rows = [values | {"clock_id": row.id} for queued in self._inserts.values() for row, values in queued.values()]
+        insert_many_new(session, Timer, rows, unique="dedupe_key")
+        self._cancelled.clear()
+        self._inserts.clear()
+
+
 class SlaService:
     def __init__(self, book: PolicyBook) -> None:
         self.book = book
 
     def refresh(
-        self, session: Session, ticket: Ticket, now: datetime, *, announced: int | None = None
+        self,
+        session: Session,
+        ticket: Ticket,
+        now: datetime,
+        *,
+        announced: int | None = None,
+        known: Prefetched | None = None,
+        writes: TimerWrites | None = None,
     ) -> list[SlaClock]:
-        """Re-derive the ticket's clocks from its log; replace the timers of every clock whose deadline moved."""
-        states = clocks(self._facts(session, ticket), self.book, now)
-        rows = {
-            (r.metric, r.cycle): r for r in session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id))
-        }
+        """Re-derive the ticket's clocks from its log; replace the timers of every clock whose deadline moved.
+
+        A sweep passes what it read for its whole batch (`known`) and collects the timer changes (`writes`).
+        """
+        if known is None:
+            have = list(session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id)))
+        else:
+            have = known.clocks[ticket.id]
+        states = clocks(self._facts(session, ticket, known), self.book, now)
+        rows = {(r.metric, r.cycle): r for r in have}
         for state in states:
             row = rows.get((state.metric, state.cycle))
             if row is None:
                 row = SlaClock(ticket_id=ticket.id, metric=state.metric, cycle=state.cycle, version=0)
                 session.add(row)
                 rows[(state.metric, state.cycle)] = row
+                if known is not None:
+                    have.append(row)
             before = (row.state, row.deadline_at, row.policy, row.target_seconds) if row.version else None
             self._copy(row, state, now)
             if before == (row.state, row.deadline_at, row.policy, row.target_seconds):
                 continue
             row.version += 1
-            session.flush()
+            if writes is None:
+                session.flush()
             self._replace_timers(
                 session,
                 ticket,
@@ -51,7 +117,8 @@ class SlaService:
                 state,
                 now,
                 newly_breached=before is None or before[0] != BREACHED,
-                announced=announced == row.id,
+                announced=announced is not None and announced == row.id,
+                writes=writes,
             )
         running = [r.deadline_at for r in rows.values() if r.state == RUNNING and r.deadline_at is not None]
         ticket.next_deadline_at = min(running, default=None)
@@ -87,8 +154,12 @@ class SlaService:
                 start = calendar.next_open(shift_end)
         return start
 
-    def _facts(self, session: Session, ticket: Ticket) -> TicketFacts:
-        events = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id))
+    def _facts(self, session: Session, ticket: Ticket, known: Prefetched | None = None) -> TicketFacts:
+        if known is None:
+            query = select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
+            events: Sequence[TicketEvent] = list(session.scalars(query))
+        else:
+            events = known.events[ticket.id]
         return TicketFacts(
             created_at=ticket.created_at,
             priority=ticket.priority,
@@ -122,8 +193,9 @@ class SlaService:
         *,
         newly_breached: bool,
         announced: bool,
+        writes: TimerWrites | None = None,
     ) -> None:
-        self._cancel(session, row)
+        self._cancel(session, row, writes)
         target = state.target
         if state.state == RUNNING and state.deadline_at is not None and state.resumed_at is not None:
             used, total = state.counted_before_resume, target.duration
@@ -136,35 +208,57 @@ class SlaService:
                 if target.business_hours:
                     due = target.calendar.next_open(due)  # held until working time: nobody is warned at 3 a.m.
                 if due < state.deadline_at and due >= now:
-                    self._timer(session, WARNING, row, due, label, now, {"mark": label})
-            self._timer(session, BREACH, row, state.deadline_at, "breach", now, {})
+                    self._timer(session, WARNING, row, due, label, now, {"mark": label}, writes)
+            self._timer(session, BREACH, row, state.deadline_at, "breach", now, {}, writes)
         elif state.state == BREACHED and state.stopped_at is None:
             if newly_breached and not announced:
-                self._timer(session, BREACH, row, max(state.breached_at or now, now), "breach", now, {})
+                self._timer(session, BREACH, row, max(state.breached_at or now, now), "breach", now, {}, writes)
             elif target.repeat_every is not None:
-                self._timer(session, REMINDER, row, now + target.repeat_every, "remind:1", now, {"n": 1})
+                self._timer(session, REMINDER, row, now + target.repeat_every, "remind:1", now, {"n": 1}, writes)
 
     def schedule_reminder(
-        self, session: Session, row: SlaClock, every: timedelta, n: int, now: datetime, *, series: str = ""
+        self,
+        session: Session,
+        row: SlaClock,
+        every: timedelta,
+        n: int,
+        now: datetime,
+        *,
+        series: str = "",
+        writes: TimerWrites | None = None,
     ) -> None:
         """The n-th repeat of a breach; scheduling the same one twice (same clock version and label) adds nothing."""
         data = {"n": n} | ({"series": series} if series else {})
-        self._timer(session, REMINDER, row, now + every, f"{series}remind:{n}", now, data)
+        self._timer(session, REMINDER, row, now + every, f"{series}remind:{n}", now, data, writes)
 
     @staticmethod
-    def _cancel(session: Session, row: SlaClock) -> None:
+    def cancel_pending(session: Session, clock_ids: Sequence[int]) -> None:
         # No synchronizing of loaded objects: the sweep holds a whole batch of timers in the session, and matching
         # each UPDATE against all of them in Python made a batch cost quadratic time.
         session.execute(
             update(Timer)
-            .where(Timer.clock_id == row.id, Timer.state == PENDING)
+            .where(Timer.clock_id.in_(clock_ids), Timer.state == PENDING)
             .values(state=CANCELLED)
             .execution_options(synchronize_session=False)
         )
 
+    @classmethod
+    def _cancel(cls, session: Session, row: SlaClock, writes: TimerWrites | None = None) -> None:
+        if writes is not None:
+            writes.cancel(row)
+        else:
+            cls.cancel_pending(session, [row.id])
+
     @staticmethod
     def _timer(
-        session: Session, kind: str, row: SlaClock, due: datetime, label: str, now: datetime, data: dict
+        session: Session,
+        kind: str,
+        row: SlaClock,
+        due: datetime,
+        label: str,
+        now: datetime,
+        data: dict,
+        writes: TimerWrites | None = None,
     ) -> None:
         key = f"sla:T-{row.ticket_id}:{row.metric}#{row.cycle}:v{row.version}:{label}"
         values = {
@@ -178,4 +272,7 @@ class SlaService:
             "data": data,
             "created_at": now,
         }
-        insert_new(session, Timer, values, unique="dedupe_key")
+        if writes is not None:
+            writes.add(row, values)
+        else:
+            insert_new(session, Timer, values, unique="dedupe_key")

@@ -35,6 +35,7 @@ def post_card(session: Session, ticket: Ticket, now: datetime, sla_lines: list[s
         ordering_key=ordering(ticket),
         ticket_id=ticket.id,
         role=outbox.CARD_POST,
+        channel=ticket.queue_channel,
     )
 
 
@@ -50,6 +51,7 @@ def update_card(session: Session, ticket: Ticket, now: datetime, sla_lines: list
         ordering_key=ordering(ticket),
         ticket_id=ticket.id,
         role=outbox.CARD_UPDATE,
+        channel=ticket.queue_channel,
     )
 
 
@@ -65,6 +67,7 @@ def post_in_thread(
         ordering_key=ordering(ticket),
         ticket_id=ticket.id,
         role=outbox.CARD_THREAD,
+        channel=ticket.queue_channel,
     )
 
 

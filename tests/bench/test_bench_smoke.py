@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bench import shipped_latency
 from bench.__main__ import main
 from bench.http_latency import Report, format_report, percentile, run
 
@@ -48,3 +49,30 @@ def test_the_command_line_exits_zero_whatever_the_ratio(capsys: pytest.CaptureFi
 
 def test_bad_counts_are_refused() -> None:
     assert main(["--requests", "0"]) == 2
+    assert main(["--suite", "shipped", "--backlog", "-1"]) == 2
+
+
+# ----- the shipped suite: the Procfile's web process and a bare app under the same command line
+
+
+@pytest.fixture(scope="module")
+def shipped_report() -> shipped_latency.ShippedReport:
+    # SQLite only, in a private temp file; a tiny backlog so the drain after an outage is measured too.
+    return shipped_latency.run(requests=4, warmup=1, databases=["sqlite"], backlog=20)
+
+
+def test_the_shipped_suite_reports_every_workload_with_a_ratio(shipped_report: shipped_latency.ShippedReport) -> None:
+    [database] = shipped_report.databases
+    assert database.database == "sqlite" and database.skipped is None
+    assert [r.name.split(" T-")[0] for r in database.results] == ["/ticket show", "/ticket list", WORKLOADS[2]]
+    for result in database.results:
+        assert len(result.bare) == len(result.liaison) == 4
+        assert result.ratio > 0
+    assert shipped_report.workers >= 1 and "gunicorn" in shipped_report.argv
+
+
+def test_the_shipped_suite_measures_the_backlog_after_an_outage(shipped_report: shipped_latency.ShippedReport) -> None:
+    backlog = shipped_report.databases[0].backlog
+    assert backlog is not None and backlog.messages == 20 and backlog.in_order and backlog.per_second > 0
+    table = shipped_latency.format_report(shipped_report)
+    assert "p99 ratio" in table and "goal (sqlite)" in table and "messages/s" in table

@@ -48,9 +48,16 @@ def expand(command: str, env: Mapping[str, str]) -> str:
     return _VARIABLE.sub(value, command)
 
 
-def procfile_argv(env: Mapping[str, str], process: str = "web") -> list[str]:
-    """The Procfile's command, expanded and split, its program found even when tests run outside .venv."""
+def procfile_argv(env: Mapping[str, str], process: str = "web", *, app: str | None = None) -> list[str]:
+    """The Procfile's command, expanded and split, its program found even when tests run outside .venv.
+
+    app: serve this WSGI app instead (gunicorn's last argument), with the same command line otherwise.
+    """
     argv = shlex.split(expand(procfile_command(process), env))
+    if app is not None:
+        if len(argv) < 2 or argv[-1].startswith("-"):
+            raise AssertionError(f"the Procfile's {process}: command does not end with an app to serve: {argv}")
+        argv[-1] = app
     program = argv[0]
     if not (ROOT / program).exists():
         # The Procfile names .venv/bin/... because `make` installs there; another interpreter has its own bin.
