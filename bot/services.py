@@ -9,8 +9,8 @@ from slack_sdk import WebClient
 from bot.clock import Clock
 from bot.config import LiaisonConfig
 from bot.db import Database
+from bot.dispatcher import OutboxDispatcher
 from bot.gateway import SlackGateway
-from bot.outbox import OutboxDispatcher
 from bot.permissions import AgentDirectory
 from bot.sla.sweep import SlaTimers
 from bot.tickets import cards

@@ -8,8 +8,8 @@ from app import Liaison
 from bot import outbox
 from bot.clock import MovableClock
 from bot.db import Database
+from bot.dispatcher import OutboxDispatcher
 from bot.local.standin import SlackStandIn
-from bot.outbox import OutboxDispatcher
 from bot.slack_gates import SlackGates
 from bot.slack_limits import CHANNEL_BURST, METHOD_TIERS, PER_MINUTE
 from tests.slack_fixtures import GENERAL, QUEUE

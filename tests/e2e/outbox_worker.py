@@ -11,8 +11,8 @@ from slack_sdk import WebClient
 
 from bot.clock import SystemClock
 from bot.db import Database
+from bot.dispatcher import OutboxDispatcher
 from bot.gateway import SlackGateway
-from bot.outbox import OutboxDispatcher
 from bot.slack_gates import SlackGates
 
 

@@ -11,10 +11,10 @@ from app import Liaison
 from bot import outbox
 from bot.clock import MovableClock
 from bot.db import Database
+from bot.dispatcher import MAX_FAILURES, OutboxDispatcher
 from bot.gateway import keyed_metadata
 from bot.local.driver import SlackDriver
 from bot.local.standin import SlackStandIn
-from bot.outbox import MAX_FAILURES, OutboxDispatcher
 from models import OutboxMessage
 from tests.e2e.helpers import open_ticket
 from tests.slack_fixtures import ALICE, GENERAL, QUEUE

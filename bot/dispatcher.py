@@ -1,0 +1,414 @@
+"""Delivering the outbox: claim, call Slack, record; exactly once, in order per key, at Slack's pace.
+
+See bot/outbox.py for the rules. Any number of processes may drain one database.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, func, select, true, update
+from sqlalchemy.orm import Session, aliased
+
+from bot import leases
+from bot.clock import Clock
+from bot.db import Database
+from bot.gateway import SlackError, SlackGateway, keyed_metadata
+from bot.outbox import CARD_POST, CARD_THREAD, CARD_UPDATE, DELIVERED, PARKED, PENDING, PLAIN, POST
+from bot.slack_gates import SlackGates
+from models import OutboxMessage, Ticket
+
+log = logging.getLogger(__name__)
+
+# A batch of rows is claimed at once; a row is sent only while CALL_TIME of its lease is left, so a live
+# delivery never outlives its lease. A dead process's rows wait out the lease, then are checked and sent.
+LEASE = timedelta(seconds=60)
+# The longest one delivery may take (a join and a retry, each within the client's timeout): a claimed row is
+# only sent while at least this much of its lease is left.
+CALL_TIME = timedelta(seconds=25)
+# Unknown Slack errors and unexpected exceptions: tries before the row is parked, and the back-off between them.
+MAX_FAILURES = 6
+MAX_BACKOFF = timedelta(minutes=5)
+# A message cannot have been posted before its row existed; the margin covers clocks that disagree a little.
+SEARCH_MARGIN = timedelta(seconds=60)
+
+CardRenderer = Callable[[Session, Ticket, datetime], tuple[str, list[dict[str, Any]]]]
+
+
+@dataclass
+class DrainResult:
+    delivered: int = 0
+    retried: int = 0
+    parked: int = 0
+
+    @property
+    def handled(self) -> int:
+        return self.delivered + self.retried + self.parked
+
+
+@dataclass
+class _Claimed:
+    """What a claim took out of the database: everything the Slack call needs, with no session attached."""
+
+    id: int
+    dedupe_key: str
+    method: str
+    args: dict[str, Any]
+    role: str
+    ticket_id: int | None
+    created_at: datetime
+    in_doubt: bool
+    attempts: int
+    lease_until: datetime
+    # The newest pending update of the same card that this delivery shows too (card rows only).
+    folds_upto: int | None = None
+
+    @property
+    def channel(self) -> str | None:
+        channel = self.args.get("channel")
+        return channel if isinstance(channel, str) else None
+
+    @classmethod
+    def of(cls, row: OutboxMessage, lease_until: datetime) -> _Claimed:
+        return cls(
+            id=row.id,
+            dedupe_key=row.dedupe_key,
+            method=row.method,
+            args=dict(row.payload),
+            role=row.role,
+            ticket_id=row.ticket_id,
+            created_at=row.created_at,
+            in_doubt=row.in_doubt,
+            attempts=row.attempts,
+            lease_until=lease_until,
+        )
+
+
+class OutboxDispatcher:
+    """Delivers due outbox rows through the gateway; any number of processes may drain one database."""
+
+    def __init__(
+        self,
+        database: Database,
+        gateway: SlackGateway,
+        clock: Clock,
+        *,
+        render_card: CardRenderer,
+        batch_size: int = 100,
+        lease: timedelta = LEASE,
+        call_time: timedelta = CALL_TIME,
+        gates: SlackGates | None = None,
+    ) -> None:
+        self.database = database
+        self.gateway = gateway
+        self.clock = clock
+        self.render_card = render_card
+        self.batch_size = batch_size
+        self.lease = lease
+        self.call_time = call_time
+        self.gates = gates or SlackGates(clock)
+        # One drain at a time per process (the scheduler and the local console may both ask); across processes the
+        # leases keep drains apart.
+        self._lock = threading.Lock()
+
+    def drain(self, max_rounds: int = 50, *, budget_seconds: float | None = None) -> DrainResult:
+        """Deliver everything due now, round after round, until nothing is left that can go (or the budget ends)."""
+        with self._lock:
+            started = time.monotonic()
+            total = DrainResult()
+            for _ in range(max_rounds):
+                result = self._round()
+                total.delivered += result.delivered
+                total.retried += result.retried
+                total.parked += result.parked
+                if result.handled == 0:
+                    break
+                if budget_seconds is not None and time.monotonic() - started >= budget_seconds:
+                    break
+            return total
+
+    def next_due(self) -> datetime | None:
+        with self.database.session() as session:
+            due = session.scalar(
+                select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.state == PENDING)
+            )
+        reopens = self.gates.reopens_at()
+        return max(due, reopens) if due is not None and reopens is not None else due
+
+    def parked(self, limit: int = 20) -> list[OutboxMessage]:
+        """The most recently parked messages, for the admin view."""
+        with self.database.session() as session:
+            query = select(OutboxMessage).where(OutboxMessage.state == PARKED)
+            return list(session.scalars(query.order_by(OutboxMessage.id.desc()).limit(limit)))
+
+    def _round(self) -> DrainResult:
+        result = DrainResult()
+        if self.gates.reopens_at() is not None:
+            return result  # Slack is down: the next probe is due later
+        owner = leases.new_owner()
+        claimed = self._claim(owner)
+        for index, row in enumerate(claimed):
+            if self.gates.reopens_at() is not None or not self._lease_lasts(row):
+                # Slack went down meanwhile, or this batch ran long: hand the rest back untried rather than risk a
+                # send after another process has taken the row over.
+                self._release([r.id for r in claimed[index:]], owner)
+                break
+            outcome = self._deliver(row, owner)
+            if outcome == DELIVERED:
+                result.delivered += 1
+            elif outcome == PARKED:
+                result.parked += 1
+            elif outcome == PENDING:
+                result.retried += 1
+        return result
+
+    def _claim(self, owner: str) -> list[_Claimed]:
+        """Lease the oldest pending row of each ordering key that is due and free: what may go now, in one commit."""
+        now = self.clock.now()
+        earlier = aliased(OutboxMessage)
+        # A head has no pending row before it in its key. Asked row by row through the (ordering_key, state, id)
+        # index, in id order with a limit, so the cost follows the batch, not the backlog (a grouped minimum over
+        # every pending row can also be planned badly on fresh, unanalysed tables).
+        is_head = ~(
+            select(earlier.id)
+            .where(
+                earlier.ordering_key == OutboxMessage.ordering_key,
+                earlier.state == PENDING,
+                earlier.id < OutboxMessage.id,
+            )
+            .exists()
+        )
+        died = OutboxMessage.lease_owner.is_not(None)  # a lease still set is an attempt with no recorded outcome
+        with self.database.session() as session:
+            ids = session.scalars(
+                select(OutboxMessage.id)
+                .where(
+                    is_head,
+                    OutboxMessage.next_attempt_at <= now,
+                    OutboxMessage.method.not_in(self.gates.closed_methods()),
+                    # Rows for a channel that must wait are passed over, not claimed and handed back, so a busy
+                    # channel never holds up the others.
+                    ~((OutboxMessage.method == POST) & OutboxMessage.channel.in_(self.gates.held_channels())),
+                    leases.claimable(OutboxMessage, now),
+                )
+                .order_by(OutboxMessage.id)
+                .limit(self.batch_size)
+            ).all()
+            won = leases.claim(
+                session,
+                OutboxMessage,
+                ids,
+                owner=owner,
+                now=now,
+                lease=self.lease,
+                # The last attempt died with its process (or its connection failed after sending): look first.
+                in_doubt=case((died, true()), else_=OutboxMessage.in_doubt),
+                # A try that died with its process counts, so a row that kills every process is parked in time.
+                attempts=OutboxMessage.attempts + case((died, 1), else_=0),
+            )
+            rows = session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(won)).order_by(OutboxMessage.id))
+            claimed = [_Claimed.of(row, now + self.lease) for row in rows]
+            doomed = [c.id for c in claimed if c.in_doubt and c.attempts >= MAX_FAILURES]
+            for row_id in doomed:
+                self._settle(session, row_id, owner, state=PARKED, last_error="its delivery died too often")
+                log.warning("outbox row %s parked: its delivery died too often", row_id)
+        return [c for c in claimed if c.id not in doomed]
+
+    def _lease_lasts(self, row: _Claimed) -> bool:
+        return self.clock.now() + min(self.call_time, self.lease / 2) < row.lease_until
+
+    def _release(self, ids: list[int], owner: str) -> None:
+        with self.database.session() as session:
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids), OutboxMessage.lease_owner == owner)
+                .values(lease_owner=None, lease_until=None)
+                .execution_options(synchronize_session=False)
+            )
+
+    def _deliver(self, claimed: _Claimed, owner: str) -> str | None:
+        """Send one claimed row; its outcome, or None when it must wait for Slack's pace (handed back untried)."""
+        try:
+            if claimed.role != PLAIN and (parked := self._card_args(claimed, owner)) is not None:
+                return parked
+            if not self.gates.open_for(claimed.method, claimed.channel) or not self.gates.spend(
+                claimed.method, claimed.channel
+            ):
+                self._release([claimed.id], owner)
+                return None
+            if claimed.method == POST:
+                claimed.args["metadata"] = keyed_metadata(claimed.dedupe_key)
+            response = self._send(claimed)
+        except SlackError as error:
+            return self._failed(claimed, owner, error)
+        except Exception as error:  # a fault in one row (a bad payload, a rendering bug) must not stop the others
+            log.exception("outbox %s: unexpected error", claimed.dedupe_key)
+            return self._count_failure(claimed, owner, f"{type(error).__name__}: {error}")
+        return self._delivered(claimed, owner, response)
+
+    def _card_args(self, claimed: _Claimed, owner: str) -> str | None:
+        """Fill in where a card row goes, and render the card as the ticket is now; PARKED if it cannot go."""
+        now = self.clock.now()
+        with self.database.session() as session:
+            # Read which updates are pending before reading the ticket: each was committed with its change, so the
+            # rendering below shows at least every change those updates were queued for.
+            claimed.folds_upto = session.scalar(
+                select(func.max(OutboxMessage.id)).where(
+                    OutboxMessage.ticket_id == claimed.ticket_id,
+                    OutboxMessage.role == CARD_UPDATE,
+                    OutboxMessage.state == PENDING,
+                )
+            )
+            ticket = session.get(Ticket, claimed.ticket_id) if claimed.ticket_id is not None else None
+            if ticket is None or (claimed.role != CARD_POST and ticket.card_ts is None):
+                reason = "the ticket's card was never posted"
+                self._settle(session, claimed.id, owner, state=PARKED, last_error=reason)
+                log.warning("outbox %s parked: %s", claimed.dedupe_key, reason)
+                return PARKED
+            claimed.args["channel"] = ticket.queue_channel
+            if claimed.role == CARD_THREAD:
+                claimed.args["thread_ts"] = ticket.card_ts
+                claimed.folds_upto = None
+                return None
+            if claimed.role == CARD_UPDATE:
+                claimed.args["ts"] = ticket.card_ts
+            claimed.args["text"], claimed.args["blocks"] = self.render_card(session, ticket, now)
+            claimed.args.setdefault("unfurl_links", False)
+            return None
+
+    def _send(self, claimed: _Claimed) -> dict[str, Any]:
+        if claimed.in_doubt and claimed.method == POST:
+            found = self._already_posted(claimed)
+            if found is not None:
+                log.info("outbox %s: found in Slack from an earlier attempt; not posting again", claimed.dedupe_key)
+                return found
+        return self._call(claimed.method, claimed.args)
+
+    def _already_posted(self, claimed: _Claimed) -> dict[str, Any] | None:
+        """The message an earlier, unfinished attempt may have posted, looked up by its metadata key."""
+        channel = str(claimed.args.get("channel", ""))
+        try:
+            conversation = self.gateway.open_dm(channel) if channel[:1] in ("U", "W") else channel
+            oldest = (claimed.created_at - SEARCH_MARGIN).timestamp()
+            thread_ts = claimed.args.get("thread_ts")
+            message = self.gateway.find_keyed(conversation, claimed.dedupe_key, thread_ts=thread_ts, oldest=oldest)
+        except SlackError as error:
+            if error.transient:
+                raise
+            # The history cannot be read here (scope, membership): posting again is the lesser evil than never.
+            log.warning("outbox %s: cannot check for an earlier post (%s); posting", claimed.dedupe_key, error.error)
+            return None
+        return None if message is None else {"channel": conversation, "ts": message.get("ts")}
+
+    def _call(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return self.gateway.call(method, **args)
+        except SlackError as error:
+            # A bot that is not in a public channel can join it; try once before giving up on the message.
+            if error.error != "not_in_channel" or "channel" not in args:
+                raise
+            self.gateway.join(args["channel"])
+            return self.gateway.call(method, **args)
+
+    # Outcomes: each is one short transaction, applied only while this process still holds the lease.
+
+    def _delivered(self, claimed: _Claimed, owner: str, response: dict[str, Any]) -> str:
+        now = self.clock.now()
+        channel, ts = response.get("channel"), response.get("ts")
+        with self.database.session() as session:
+            kept = self._settle(
+                session,
+                claimed.id,
+                owner,
+                state=DELIVERED,
+                delivered_at=now,
+                last_error=None,
+                attempts=OutboxMessage.attempts + 1,
+                posted_channel=channel if claimed.method == POST else None,
+                posted_ts=ts if claimed.method == POST else None,
+            )
+            if not kept:
+                log.warning("outbox %s: delivered after its lease ran out", claimed.dedupe_key)
+            if claimed.role == CARD_POST and ts:
+                card = update(Ticket).where(Ticket.id == claimed.ticket_id).values(card_ts=ts, queue_channel=channel)
+                session.execute(card)
+            if claimed.folds_upto is not None:
+                self._fold(session, claimed, now)
+        return DELIVERED
+
+    def _fold(self, session: Session, claimed: _Claimed, now: datetime) -> None:
+        """Settle the pending updates of this card that the delivered rendering already shows."""
+        session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.ticket_id == claimed.ticket_id,
+                OutboxMessage.role == CARD_UPDATE,
+                OutboxMessage.state == PENDING,
+                OutboxMessage.id <= claimed.folds_upto,
+                OutboxMessage.id != claimed.id,
+                OutboxMessage.lease_owner.is_(None),
+            )
+            .values(state=DELIVERED, delivered_at=now, last_error=f"shown by {claimed.dedupe_key}")
+            .execution_options(synchronize_session=False)
+        )
+
+    def _failed(self, claimed: _Claimed, owner: str, error: SlackError) -> str:
+        if error.permanent:
+            with self.database.session() as session:
+                self._settle(session, claimed.id, owner, state=PARKED, last_error=error.error)
+            log.warning("outbox %s parked: %s", claimed.dedupe_key, error.error)
+            return PARKED
+        if not error.transient:
+            return self._count_failure(claimed, owner, error.error)
+        if error.error == "ratelimited":
+            channel = claimed.channel if error.method == claimed.method else None
+            until = self.gates.rate_limited(error.method, error.retry_after, channel)
+        else:
+            until = self.gates.unavailable()
+        with self.database.session() as session:
+            # Slack's trouble, not the message's: the try does not count. A connection that failed after sending
+            # may still have posted, so the next try looks first.
+            self._settle(
+                session,
+                claimed.id,
+                owner,
+                last_error=error.error,
+                in_doubt=claimed.in_doubt or error.error.startswith("connection"),
+            )
+        log.info("outbox %s: %s; %s waits until %s", claimed.dedupe_key, error.error, error.method, until.isoformat())
+        return PENDING
+
+    def _count_failure(self, claimed: _Claimed, owner: str, reason: str) -> str:
+        now = self.clock.now()
+        attempts = claimed.attempts + 1
+        with self.database.session() as session:
+            if attempts >= MAX_FAILURES:
+                self._settle(session, claimed.id, owner, state=PARKED, attempts=attempts, last_error=reason)
+                log.warning("outbox %s parked after %s tries: %s", claimed.dedupe_key, attempts, reason)
+                return PARKED
+            delay = min(timedelta(seconds=2 ** (attempts - 1)), MAX_BACKOFF)
+            self._settle(
+                session, claimed.id, owner, attempts=attempts, last_error=reason, next_attempt_at=now + delay
+            )
+        log.info("outbox %s: %s; try %s again in %ss", claimed.dedupe_key, reason, attempts + 1, delay.seconds)
+        return PENDING
+
+    @staticmethod
+    def _settle(session: Session, row_id: int, owner: str, **values: Any) -> bool:
+        """Write an outcome and let go of the lease; False when the lease had already passed to someone else."""
+        values.setdefault("in_doubt", False)
+        return (
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row_id, OutboxMessage.lease_owner == owner)
+                .values(lease_owner=None, lease_until=None, **values)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            == 1
+        )
