@@ -213,7 +213,7 @@ def run_database(
             stack.callback(process.stop)
         database = Database(url)
         stack.callback(database.dispose)
-        drivers = {side: process.driver(standin) for side, process in processes.items()}
+        drivers = {side: shipped.driver(process, standin) for side, process in processes.items()}
         apps = Apps(standin, drivers, database, tag=f"{os.getpid()}x{time.time_ns()}")
         if backlog:
             say(f"{name}: outbox backlog of {backlog} messages after an outage")

@@ -65,7 +65,7 @@ class Database:
                 with self.session() as session:
                     return work(session)
             except (StaleDataError, DBAPIError) as error:
-                if attempt == attempts or not _lost_race(error):
+                if attempt == attempts or not lost_race(error):
                     raise
                 log.info("transaction lost a race (%s); running it again", type(error).__name__)
         raise AssertionError("unreachable")
@@ -82,7 +82,8 @@ class Database:
         self.engine.dispose()
 
 
-def _lost_race(error: Exception) -> bool:
+def lost_race(error: Exception) -> bool:
+    """Did a transaction fail only because another one changed the same rows first? (Then it may run again.)"""
     if isinstance(error, StaleDataError):
         return True
     return getattr(getattr(error, "orig", None), "sqlstate", None) in RETRYABLE_SQLSTATES

@@ -45,8 +45,9 @@ class AgentDirectory:
             if not self._due(self.clock.now()):
                 return self._members
             self._refreshing = True
+            current = self._members  # this request answers with the list as it is, whenever the refresh lands
         threading.Thread(target=self._refresh, name="agent-directory", daemon=True).start()
-        return self._members
+        return current
 
     def forget(self) -> None:
         """Drop the list: the next look-up waits for a fresh one."""

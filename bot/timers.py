@@ -32,7 +32,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot import leases
 from bot.clock import Clock
-from bot.db import Database, _lost_race
+from bot.db import Database, lost_race
 from models import Timer
 
 log = logging.getLogger(__name__)
@@ -165,7 +165,7 @@ class TimerSweep:
         except _LeaseLost:
             return 0  # another sweep holds it now and fires it
         except (StaleDataError, DBAPIError) as error:
-            if _lost_race(error):
+            if lost_race(error):
                 # Still losing races after the transaction's own retries: leave it for the next round, uncounted.
                 self._release(owner, timer_id)
                 return 0

@@ -25,7 +25,8 @@ def ordering(ticket: Ticket) -> str:
     return f"ticket:{ticket.id}"
 
 
-def post_card(session: Session, ticket: Ticket, now: datetime, sla_lines: list[str] | None = None) -> None:
+def post_card(session: Session, ticket: Ticket, now: datetime) -> None:
+    """Queue the card's post; the outbox renders it when it is delivered."""
     outbox.enqueue(
         session,
         now=now,
@@ -39,7 +40,7 @@ def post_card(session: Session, ticket: Ticket, now: datetime, sla_lines: list[s
     )
 
 
-def update_card(session: Session, ticket: Ticket, now: datetime, sla_lines: list[str] | None = None) -> None:
+def update_card(session: Session, ticket: Ticket, now: datetime) -> None:
     """Bump the card's version and queue an update; the outbox renders it when it is delivered."""
     ticket.card_version += 1
     outbox.enqueue(

@@ -16,11 +16,10 @@ from bot.config import LiaisonConfig
 from bot.db import Database, insert_new
 from bot.errors import PermissionDenied, TicketNotFound, UsageError
 from bot.messages.activity import activity_text
-from bot.messages.sla import clock_line
 from bot.sla.service import SlaService
 from bot.templating import render
 from bot.tickets import rules
-from bot.tickets.cards import post_card, post_in_thread, update_card
+from bot.tickets.cards import post_card, post_in_thread, sla_lines, update_card
 from models import AppliedRequest, Customer, SlaClock, Ticket, TicketEvent
 
 
@@ -100,9 +99,7 @@ class TicketService:
             if not actor.is_agent:
                 query = query.where(TicketEvent.kind.in_(rules.PUBLIC_EVENTS))
             events = list(session.scalars(query.order_by(TicketEvent.id.desc()).limit(10)))
-            rows = session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id).order_by(SlaClock.cycle))
-            latest = {row.metric: row for row in rows}
-            lines = self.describe(ticket, list(latest.values()), self.clock.now())
+            lines = sla_lines(session, ticket, self.clock.now(), self.sla.book)
             return TicketDetails(ticket, list(reversed(events)), lines)
 
     def for_change(self, actor: Actor, key: str) -> Ticket:
@@ -195,7 +192,8 @@ class TicketService:
             source=draft.source,
             priority=draft.priority,
         )
-        post_card(session, ticket, now, self.sla_lines(session, ticket, now))
+        self.sla.refresh(session, ticket, now)
+        post_card(session, ticket, now)
         self._thread_post(session, ticket, event, now)
         outbox.enqueue(
             session,
@@ -381,19 +379,9 @@ class TicketService:
         now = self.clock.now()
         ticket.updated_at = now
         event = self._event(session, ticket, kind, actor.user_id, body, now, **data)
-        update_card(session, ticket, now, self.sla_lines(session, ticket, now))
+        self.sla.refresh(session, ticket, now)  # re-derive the clocks, replacing moved timers
+        update_card(session, ticket, now)
         self._thread_post(session, ticket, event, now)
-
-    def sla_lines(self, session: Session, ticket: Ticket, now: datetime) -> list[str]:
-        """Re-derive the ticket's SLA clocks (replacing moved timers) and describe the latest of each metric."""
-        latest = {}
-        for row in self.sla.refresh(session, ticket, now):
-            latest[row.metric] = row  # rows come by cycle, so the newest wait for a next response wins
-        return self.describe(ticket, list(latest.values()), now)
-
-    def describe(self, ticket: Ticket, rows: list[SlaClock], now: datetime) -> list[str]:
-        """One line per SLA target, for the card and `/ticket show`."""
-        return [clock_line(r, now, self.sla.book.target(r.policy, ticket.priority, r.metric)) for r in rows]
 
     def _thread_post(self, session: Session, ticket: Ticket, event: TicketEvent, now: datetime) -> None:
         text = activity_text(ticket, event)
