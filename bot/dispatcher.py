@@ -9,7 +9,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,7 +19,18 @@ from bot import leases
 from bot.clock import Clock
 from bot.db import Database
 from bot.gateway import SlackError, SlackGateway, keyed_metadata
-from bot.outbox import CARD_POST, CARD_THREAD, CARD_UPDATE, DELIVERED, PARKED, PENDING, PLAIN, POST
+from bot.outbox import (
+    CARD_POST,
+    CARD_THREAD,
+    CARD_UPDATE,
+    DELIVERED,
+    PARKED,
+    PENDING,
+    PLAIN,
+    POST,
+    Claimed,
+    DrainResult,
+)
 from bot.slack_gates import SlackGates
 from models import OutboxMessage, Ticket
 
@@ -39,55 +49,6 @@ MAX_BACKOFF = timedelta(minutes=5)
 SEARCH_MARGIN = timedelta(seconds=60)
 
 CardRenderer = Callable[[Session, Ticket, datetime], tuple[str, list[dict[str, Any]]]]
-
-
-@dataclass
-class DrainResult:
-    delivered: int = 0
-    retried: int = 0
-    parked: int = 0
-
-    @property
-    def handled(self) -> int:
-        return self.delivered + self.retried + self.parked
-
-
-@dataclass
-class _Claimed:
-    """What a claim took out of the database: everything the Slack call needs, with no session attached."""
-
-    id: int
-    dedupe_key: str
-    method: str
-    args: dict[str, Any]
-    role: str
-    ticket_id: int | None
-    created_at: datetime
-    in_doubt: bool
-    attempts: int
-    lease_until: datetime
-    # The newest pending update of the same card that this delivery shows too (card rows only).
-    folds_upto: int | None = None
-
-    @property
-    def channel(self) -> str | None:
-        channel = self.args.get("channel")
-        return channel if isinstance(channel, str) else None
-
-    @classmethod
-    def of(cls, row: OutboxMessage, lease_until: datetime) -> _Claimed:
-        return cls(
-            id=row.id,
-            dedupe_key=row.dedupe_key,
-            method=row.method,
-            args=dict(row.payload),
-            role=row.role,
-            ticket_id=row.ticket_id,
-            created_at=row.created_at,
-            in_doubt=row.in_doubt,
-            attempts=row.attempts,
-            lease_until=lease_until,
-        )
 
 
 class OutboxDispatcher:
@@ -135,9 +96,7 @@ class OutboxDispatcher:
 
     def next_due(self) -> datetime | None:
         with self.database.session() as session:
-            due = session.scalar(
-                select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.state == PENDING)
-            )
+            due = session.scalar(select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.state == PENDING))
         reopens = self.gates.reopens_at()
         return max(due, reopens) if due is not None and reopens is not None else due
 
@@ -168,7 +127,7 @@ class OutboxDispatcher:
                 result.retried += 1
         return result
 
-    def _claim(self, owner: str) -> list[_Claimed]:
+    def _claim(self, owner: str) -> list[Claimed]:
         """Lease the oldest pending row of each ordering key that is due and free: what may go now, in one commit."""
         now = self.clock.now()
         earlier = aliased(OutboxMessage)
@@ -213,14 +172,14 @@ class OutboxDispatcher:
                 attempts=OutboxMessage.attempts + case((died, 1), else_=0),
             )
             rows = session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(won)).order_by(OutboxMessage.id))
-            claimed = [_Claimed.of(row, now + self.lease) for row in rows]
+            claimed = [Claimed.of(row, now + self.lease) for row in rows]
             doomed = [c.id for c in claimed if c.in_doubt and c.attempts >= MAX_FAILURES]
             for row_id in doomed:
                 self._settle(session, row_id, owner, state=PARKED, last_error="its delivery died too often")
                 log.warning("outbox row %s parked: its delivery died too often", row_id)
         return [c for c in claimed if c.id not in doomed]
 
-    def _lease_lasts(self, row: _Claimed) -> bool:
+    def _lease_lasts(self, row: Claimed) -> bool:
         return self.clock.now() + min(self.call_time, self.lease / 2) < row.lease_until
 
     def _release(self, ids: list[int], owner: str) -> None:
@@ -232,7 +191,7 @@ class OutboxDispatcher:
                 .execution_options(synchronize_session=False)
             )
 
-    def _deliver(self, claimed: _Claimed, owner: str) -> str | None:
+    def _deliver(self, claimed: Claimed, owner: str) -> str | None:
         """Send one claimed row; its outcome, or None when it must wait for Slack's pace (handed back untried)."""
         try:
             if claimed.role != PLAIN and (parked := self._card_args(claimed, owner)) is not None:
@@ -252,7 +211,7 @@ class OutboxDispatcher:
             return self._count_failure(claimed, owner, f"{type(error).__name__}: {error}")
         return self._delivered(claimed, owner, response)
 
-    def _card_args(self, claimed: _Claimed, owner: str) -> str | None:
+    def _card_args(self, claimed: Claimed, owner: str) -> str | None:
         """Fill in where a card row goes, and render the card as the ticket is now; PARKED if it cannot go."""
         now = self.clock.now()
         with self.database.session() as session:
@@ -282,7 +241,7 @@ class OutboxDispatcher:
             claimed.args.setdefault("unfurl_links", False)
             return None
 
-    def _send(self, claimed: _Claimed) -> dict[str, Any]:
+    def _send(self, claimed: Claimed) -> dict[str, Any]:
         if claimed.in_doubt and claimed.method == POST:
             found = self._already_posted(claimed)
             if found is not None:
@@ -290,7 +249,7 @@ class OutboxDispatcher:
                 return found
         return self._call(claimed.method, claimed.args)
 
-    def _already_posted(self, claimed: _Claimed) -> dict[str, Any] | None:
+    def _already_posted(self, claimed: Claimed) -> dict[str, Any] | None:
         """The message an earlier, unfinished attempt may have posted, looked up by its metadata key."""
         channel = str(claimed.args.get("channel", ""))
         try:
@@ -318,7 +277,7 @@ class OutboxDispatcher:
 
     # Outcomes: each is one short transaction, applied only while this process still holds the lease.
 
-    def _delivered(self, claimed: _Claimed, owner: str, response: dict[str, Any]) -> str:
+    def _delivered(self, claimed: Claimed, owner: str, response: dict[str, Any]) -> str:
         now = self.clock.now()
         channel, ts = response.get("channel"), response.get("ts")
         with self.database.session() as session:
@@ -342,7 +301,7 @@ class OutboxDispatcher:
                 self._fold(session, claimed, now)
         return DELIVERED
 
-    def _fold(self, session: Session, claimed: _Claimed, now: datetime) -> None:
+    def _fold(self, session: Session, claimed: Claimed, now: datetime) -> None:
         """Settle the pending updates of this card that the delivered rendering already shows."""
         session.execute(
             update(OutboxMessage)
@@ -358,7 +317,7 @@ class OutboxDispatcher:
             .execution_options(synchronize_session=False)
         )
 
-    def _failed(self, claimed: _Claimed, owner: str, error: SlackError) -> str:
+    def _failed(self, claimed: Claimed, owner: str, error: SlackError) -> str:
         if error.permanent:
             with self.database.session() as session:
                 self._settle(session, claimed.id, owner, state=PARKED, last_error=error.error)
@@ -384,7 +343,7 @@ class OutboxDispatcher:
         log.info("outbox %s: %s; %s waits until %s", claimed.dedupe_key, error.error, error.method, until.isoformat())
         return PENDING
 
-    def _count_failure(self, claimed: _Claimed, owner: str, reason: str) -> str:
+    def _count_failure(self, claimed: Claimed, owner: str, reason: str) -> str:
         now = self.clock.now()
         attempts = claimed.attempts + 1
         with self.database.session() as session:
@@ -393,9 +352,7 @@ class OutboxDispatcher:
                 log.warning("outbox %s parked after %s tries: %s", claimed.dedupe_key, attempts, reason)
                 return PARKED
             delay = min(timedelta(seconds=2 ** (attempts - 1)), MAX_BACKOFF)
-            self._settle(
-                session, claimed.id, owner, attempts=attempts, last_error=reason, next_attempt_at=now + delay
-            )
+            self._settle(session, claimed.id, owner, attempts=attempts, last_error=reason, next_attempt_at=now + delay)
         log.info("outbox %s: %s; try %s again in %ss", claimed.dedupe_key, reason, attempts + 1, delay.seconds)
         return PENDING
 

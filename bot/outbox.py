@@ -19,6 +19,7 @@ row and park it after a few tries; permanent errors park it at once. A parked ro
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -86,3 +87,52 @@ def enqueue_many(session: Session, *, now: datetime, messages: Sequence[dict[str
 def _destination(payload: dict[str, Any], channel: str | None) -> str | None:
     given = payload.get("channel", channel)
     return given if isinstance(given, str) else None
+
+
+@dataclass
+class DrainResult:
+    delivered: int = 0
+    retried: int = 0
+    parked: int = 0
+
+    @property
+    def handled(self) -> int:
+        return self.delivered + self.retried + self.parked
+
+
+@dataclass
+class Claimed:
+    """What a claim took out of the database: everything the Slack call needs, with no session attached."""
+
+    id: int
+    dedupe_key: str
+    method: str
+    args: dict[str, Any]
+    role: str
+    ticket_id: int | None
+    created_at: datetime
+    in_doubt: bool
+    attempts: int
+    lease_until: datetime
+    # The newest pending update of the same card that this delivery shows too (card rows only).
+    folds_upto: int | None = None
+
+    @property
+    def channel(self) -> str | None:
+        channel = self.args.get("channel")
+        return channel if isinstance(channel, str) else None
+
+    @classmethod
+    def of(cls, row: OutboxMessage, lease_until: datetime) -> Claimed:
+        return cls(
+            id=row.id,
+            dedupe_key=row.dedupe_key,
+            method=row.method,
+            args=dict(row.payload),
+            role=row.role,
+            ticket_id=row.ticket_id,
+            created_at=row.created_at,
+            in_doubt=row.in_doubt,
+            attempts=row.attempts,
+            lease_until=lease_until,
+        )
