@@ -19,7 +19,6 @@ from slack_sdk.models.views import View
 from bot.messages.common import option_for, priority_options
 from bot.text import escape, plain, truncate
 from bot.tickets import rules
-from bot.tickets.service import TicketDraft
 from models import Customer
 
 NEW_TICKET, ADD_NOTE = "ticket_new", "ticket_note_modal"
@@ -116,44 +115,6 @@ def new_ticket_modal(prefill: Prefill, customers: list[Customer]) -> dict[str, A
     return view.to_dict()
 
 
-def read_new_ticket(view: dict[str, Any]) -> tuple[TicketDraft | None, dict[str, str]]:
-    """The draft a submitted new-ticket modal describes, or the inline errors to show (block id → message)."""
-    values = view.get("state", {}).get("values", {})
-    errors: dict[str, str] = {}
-    subject = " ".join((_value(values, "subject") or "").split())
-    if not subject:
-        errors["subject"] = "Give the ticket a subject."
-    elif len(subject) > SUBJECT_MAX:
-        errors["subject"] = f"Keep the subject under {SUBJECT_MAX} characters."
-    customer_id = _value(values, "customer")
-    new_customer = " ".join((_value(values, "new_customer") or "").split())
-    if not customer_id and not new_customer:
-        errors["new_customer"] = "Pick a customer or type a new one."
-    elif customer_id and new_customer:
-        errors["new_customer"] = "Pick a customer or type a new one, not both."
-    priority = _value(values, "priority") or rules.DEFAULT_PRIORITY
-    if priority not in rules.PRIORITIES:
-        errors["priority"] = "Pick a priority."
-    tier = _value(values, "tier") or "standard"
-    if errors:
-        return None, errors
-    meta = json.loads(view.get("private_metadata") or "{}")
-    source_ref = f"message:{meta['channel']}:{meta['ts']}" if meta.get("ts") else f"view:{view['id']}"
-    return TicketDraft(
-        subject=subject,
-        description=(_value(values, "description") or "").strip(),
-        priority=priority,
-        customer_id=int(customer_id) if customer_id else None,
-        new_customer=new_customer or None,
-        new_customer_tier=tier if tier in rules.TIERS else "standard",
-        source=meta.get("source") or rules.SOURCE_COMMAND,
-        source_ref=source_ref,
-        source_channel=meta.get("channel"),
-        source_ts=meta.get("ts"),
-        source_permalink=meta.get("permalink"),
-    ), {}
-
-
 def note_modal(key: str, subject: str) -> dict[str, Any]:
     view = View(
         type="modal",
@@ -173,21 +134,3 @@ def note_modal(key: str, subject: str) -> dict[str, Any]:
     )
     view.validate_json()
     return view.to_dict()
-
-
-def read_note(view: dict[str, Any]) -> tuple[str, str | None, dict[str, str]]:
-    """(ticket key, note text, errors) from a submitted note modal."""
-    key = json.loads(view.get("private_metadata") or "{}").get("key", "")
-    text = (_value(view.get("state", {}).get("values", {}), "note") or "").strip()
-    if not text:
-        return key, None, {"note": "Write the note, or cancel."}
-    return key, text, {}
-
-
-def _value(values: dict[str, Any], block_id: str) -> str | None:
-    element = values.get(block_id, {}).get("value")
-    if not element:
-        return None
-    if element.get("selected_option"):
-        return element["selected_option"].get("value")
-    return element.get("value")

@@ -1,4 +1,4 @@
-"""Ephemeral replies about tickets: a list, one ticket in detail, a one-line confirmation."""
+"""Ephemeral replies about tickets: a list, one ticket in detail, the prompt about a private message."""
 
 from __future__ import annotations
 
@@ -64,10 +64,6 @@ def ticket_details(details: TicketDetails) -> tuple[str, list[dict[str, Any]]]:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate("\n".join(activity), 3000))))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Last change {slack_date(ticket.updated_at)}")]))
     return text, card + as_dicts(blocks)
-
-
-def confirmation(ticket: Ticket, what: str) -> str:
-    return f"{ticket.key}: {what}"
 
 
 OPEN_FROM_PRIVATE = "ticket_open_private"

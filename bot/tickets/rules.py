@@ -67,14 +67,6 @@ def parse_priority(text: str) -> str:
     return value
 
 
-def subject_from(text: str, limit: int = 150) -> str:
-    """A subject from a message: its first non-empty line, with Slack markup of mentions and links reduced to text."""
-    line = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    line = re.sub(r"<([^|>]+)\|([^>]+)>", r"\2", line)  # <url|label> → label, <@U1|name> → name
-    line = re.sub(r"<[@#!]?([^>]+)>", r"\1", line)
-    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
-
-
 def _quote(text: str) -> str:
     """User text echoed in an error: short, escaped, and unable to close the code span."""
     return escape(text.strip()[:30].replace("`", "'"))
