@@ -5,10 +5,14 @@
   8 concurrent clients, on SQLite and PostgreSQL, and the outbox backlog drain rate after a Slack outage;
 - calendar: SLA deadline arithmetic against a minute-stepping calendar;
 - sla: the timer sweep at 10k and 1M open tickets (SQLite, and PostgreSQL when reachable), and reminder lateness
-  under the real scheduler.
+  under the real scheduler;
+- oncall: who is on call at an instant, a Schedule over an imported iCalendar feed against recurring-ical-events
+  evaluating the same feed;
+- paging: one page reaching 50 people with Slack's rate limits on in the stand-in, time until every DM is
+  delivered (none dropped) against a plain WebClient posting the same DMs.
 
 Exits 0 whether or not a goal is met (they are measurements); 1 when a suite could not measure (a request was not
-answered as it should be, a sweep did not fire its timers); 2 for bad arguments.
+answered as it should be, a sweep did not fire its timers, on-call answers disagreed); 2 for bad arguments.
 """
 
 from __future__ import annotations
@@ -18,14 +22,14 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from bench import calendar_bench, shipped_latency, sla_bench
+from bench import calendar_bench, oncall_bench, paging_bench, shipped_latency, sla_bench
 from bench.backlog import DEFAULT_MESSAGES
 from bench.http_latency import DEFAULT_REQUESTS, DEFAULT_WARMUP, format_report, run
 from bench.rig import BenchError
 from bench.sla_data import DEFAULT_POSTGRES
 from bench.sla_lateness import DEFAULT_RATE, DEFAULT_SECONDS
 
-SUITES = ("http", "shipped", "calendar", "sla")
+SUITES = ("http", "shipped", "calendar", "sla", "oncall", "paging")
 # Each suite's own options and their defaults. Without --suite, giving only one suite's options runs just that
 # suite, so `python -m bench --requests 2000` still times HTTP only, as it did before there were other suites.
 DEFAULTS: dict[str, dict[str, object]] = {
@@ -47,6 +51,13 @@ DEFAULTS: dict[str, dict[str, object]] = {
         "sla_seconds": DEFAULT_SECONDS,
         "sla_plans": False,
     },
+    "oncall": {"oncall_instants": oncall_bench.DEFAULT_INSTANTS, "oncall_baseline": oncall_bench.DEFAULT_BASELINE},
+    "paging": {
+        "paging_targets": paging_bench.DEFAULT_TARGETS,
+        "paging_latencies": [seconds * 1000 for seconds in paging_bench.DEFAULT_LATENCIES],
+        "paging_databases": list(paging_bench.DATABASES),
+        "paging_postgres_url": DEFAULT_POSTGRES,
+    },
 }
 
 
@@ -66,6 +77,16 @@ def _databases(text: str) -> list[str]:
     if not names or unknown:
         raise argparse.ArgumentTypeError(f"databases are sqlite and/or postgresql, got {text!r}")
     return names
+
+
+def _milliseconds(text: str) -> list[float]:
+    try:
+        values = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of milliseconds: {text!r}") from error
+    if not values or min(values) < 0:
+        raise argparse.ArgumentTypeError("latencies are milliseconds, 0 or more, e.g. 0,100")
+    return values
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -151,6 +172,43 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     sla.add_argument(
         "--sla-plans", action="store_true", default=None, help="also print the plan of every statement the sweep ran"
     )
+    oncall = parser.add_argument_group("oncall suite")
+    oncall.add_argument(
+        "--oncall-instants",
+        type=int,
+        default=None,
+        help=f"random instants of 2027 Liaison answers (default {oncall_bench.DEFAULT_INSTANTS})",
+    )
+    oncall.add_argument(
+        "--oncall-baseline",
+        type=int,
+        default=None,
+        help=f"of those, how many recurring-ical-events answers too (default {oncall_bench.DEFAULT_BASELINE})",
+    )
+    paging = parser.add_argument_group("paging suite")
+    paging.add_argument(
+        "--paging-targets",
+        type=int,
+        default=None,
+        help=f"people the one page reaches (default {paging_bench.DEFAULT_TARGETS})",
+    )
+    paging.add_argument(
+        "--paging-latencies",
+        type=_milliseconds,
+        default=None,
+        help="the stand-in's latency per call in ms, comma-separated, one run each (default 0,100)",
+    )
+    paging.add_argument(
+        "--paging-databases",
+        type=_databases,
+        default=None,
+        help="sqlite,postgresql (default both; PostgreSQL is skipped when not reachable)",
+    )
+    paging.add_argument(
+        "--paging-postgres-url",
+        default=None,
+        help=f"a PostgreSQL server to create (and drop) a private database on (default {DEFAULT_POSTGRES})",
+    )
     args = parser.parse_args(argv)
     given = [suite for suite, defaults in DEFAULTS.items() if any(getattr(args, name) is not None for name in defaults)]
     if args.suite is None:
@@ -173,6 +231,10 @@ def _bad_arguments(args: argparse.Namespace) -> str | None:
         return "--sla-due and --sla-rounds must be at least 1, and every --sla-sizes at least --sla-due"
     if args.sla_rate <= 0 or args.sla_seconds <= 0:
         return "--sla-rate and --sla-seconds must be positive"
+    if not 1 <= args.oncall_baseline <= args.oncall_instants:
+        return "--oncall-baseline must be at least 1 and at most --oncall-instants"
+    if args.paging_targets < 1:
+        return "--paging-targets must be at least 1"
     return None
 
 
@@ -217,11 +279,28 @@ def _sla(args: argparse.Namespace) -> None:
     )
 
 
+def _oncall(args: argparse.Namespace) -> None:
+    oncall_bench.run(print, instants=args.oncall_instants, baseline=args.oncall_baseline)
+
+
+def _paging(args: argparse.Namespace) -> None:
+    paging_bench.run(
+        print,
+        targets=args.paging_targets,
+        latencies=[ms / 1000 for ms in args.paging_latencies],
+        databases=args.paging_databases,
+        postgres_url=args.paging_postgres_url,
+        progress=_progress,
+    )
+
+
 RUNNERS: dict[str, Callable[[argparse.Namespace], None]] = {
     "http": _http,
     "shipped": _shipped,
     "calendar": _calendar,
     "sla": _sla,
+    "oncall": _oncall,
+    "paging": _paging,
 }
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import ConfigError
+from bot.oncall.config import USER, OnCallBook, parse_oncall, target_kind
+from bot.pagerduty import PagerDutyConfig
 from bot.sla.config import parse_calendars, parse_policies
 from bot.sla.policy import PolicyBook
 
@@ -25,6 +27,8 @@ class LiaisonConfig:
     agent_channel: str | None = None
     admins: frozenset[str] = field(default_factory=frozenset)
     sla: PolicyBook = field(default_factory=PolicyBook)
+    oncall: OnCallBook = field(default_factory=OnCallBook)
+    pagerduty: PagerDutyConfig | None = None
 
     @classmethod
     def load(cls, path: Path) -> LiaisonConfig:
@@ -59,7 +63,26 @@ class LiaisonConfig:
             raise ConfigError(f"{source}: agents.admins must be a list of Slack user ids.")
         calendars = parse_calendars(_table(data, "calendars", source))
         sla = parse_policies(_table(data, "sla", source), calendars)
-        return cls(queue, emoji, usergroup, channel, frozenset(admins), sla)
+        oncall = parse_oncall(_table(data, "oncall", source))
+        _check_ladders(sla, oncall, source)
+        pagerduty = PagerDutyConfig.parse(_table(data, "pagerduty", source))
+        if pagerduty is None and (uses := sorted(n for n, p in oncall.policies.items() if p.pagerduty)):
+            raise ConfigError(f"{source}: policy {uses[0]!r} pages PagerDuty, but there is no [pagerduty] routing_key.")
+        return cls(queue, emoji, usergroup, channel, frozenset(admins), sla, oncall, pagerduty)
+
+
+def _check_ladders(sla: PolicyBook, oncall: OnCallBook, source: str) -> None:
+    """Breach ladders name on-call schedules and escalation policies: each name must exist."""
+    for key, step in sla.ladders():
+        if step.page is not None and step.page not in oncall.policies:
+            known = ", ".join(sorted(oncall.policies)) or "none"
+            raise ConfigError(f"{source}: {key}.page: no escalation policy {step.page!r}; the policies are {known}.")
+        for name in step.notify:
+            if name in ("assignee", "channel") or target_kind(name) == USER or name in oncall.schedules:
+                continue
+            raise ConfigError(
+                f'{source}: {key}.notify: {name!r} is not "assignee", "channel", a Slack user id or a schedule.'
+            )
 
 
 def _table(data: dict[str, Any], name: str, source: str) -> dict[str, Any]:

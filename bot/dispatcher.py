@@ -20,16 +20,21 @@ from bot.clock import Clock
 from bot.db import Database
 from bot.gateway import SlackError, SlackGateway, keyed_metadata
 from bot.outbox import (
+    AFTER,
+    AS,
     CARD_POST,
     CARD_THREAD,
     CARD_UPDATE,
     DELIVERED,
+    FOLLOW,
     PARKED,
     PENDING,
     PLAIN,
     POST,
     Claimed,
     DrainResult,
+    Rejected,
+    RetryLater,
 )
 from bot.slack_gates import SlackGates
 from models import OutboxMessage, Ticket
@@ -49,6 +54,8 @@ MAX_BACKOFF = timedelta(minutes=5)
 SEARCH_MARGIN = timedelta(seconds=60)
 
 CardRenderer = Callable[[Session, Ticket, datetime], tuple[str, list[dict[str, Any]]]]
+# Rows whose method is not Slack's go to an adapter: args in, the answer out; it raises RetryLater or Rejected.
+Adapter = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 class OutboxDispatcher:
@@ -65,6 +72,7 @@ class OutboxDispatcher:
         lease: timedelta = LEASE,
         call_time: timedelta = CALL_TIME,
         gates: SlackGates | None = None,
+        adapters: dict[str, Adapter] | None = None,
     ) -> None:
         self.database = database
         self.gateway = gateway
@@ -74,6 +82,7 @@ class OutboxDispatcher:
         self.lease = lease
         self.call_time = call_time
         self.gates = gates or SlackGates(clock)
+        self.adapters = adapters or {}
         # One drain at a time per process (the scheduler and the local console may both ask); across processes the
         # leases keep drains apart.
         self._lock = threading.Lock()
@@ -193,8 +202,13 @@ class OutboxDispatcher:
 
     def _deliver(self, claimed: Claimed, owner: str) -> str | None:
         """Send one claimed row; its outcome, or None when it must wait for Slack's pace (handed back untried)."""
+        if claimed.method in self.adapters:
+            return self._deliver_elsewhere(claimed, owner)
         try:
-            if claimed.role != PLAIN and (parked := self._card_args(claimed, owner)) is not None:
+            if claimed.role == FOLLOW:
+                if (waiting := self._follow_args(claimed, owner)) is not None:
+                    return waiting
+            elif claimed.role != PLAIN and (parked := self._card_args(claimed, owner)) is not None:
                 return parked
             if not self.gates.open_for(claimed.method, claimed.channel) or not self.gates.spend(
                 claimed.method, claimed.channel
@@ -210,6 +224,54 @@ class OutboxDispatcher:
             log.exception("outbox %s: unexpected error", claimed.dedupe_key)
             return self._count_failure(claimed, owner, f"{type(error).__name__}: {error}")
         return self._delivered(claimed, owner, response)
+
+    def _deliver_elsewhere(self, claimed: Claimed, owner: str) -> str:
+        """A row for another service (PagerDuty): its own retries, never Slack's gates or pace."""
+        try:
+            response = self.adapters[claimed.method](claimed.args)
+        except RetryLater as error:
+            attempts = claimed.attempts + 1
+            delay = min(timedelta(seconds=2 ** min(attempts - 1, 9)), MAX_BACKOFF)
+            with self.database.session() as session:
+                self._settle(
+                    session,
+                    claimed.id,
+                    owner,
+                    attempts=attempts,
+                    last_error=str(error)[:2000],
+                    next_attempt_at=self.clock.now() + delay,
+                )
+            log.info("outbox %s: %s; trying again in %ss", claimed.dedupe_key, error, delay.seconds)
+            return PENDING
+        except Rejected as error:
+            with self.database.session() as session:
+                self._settle(session, claimed.id, owner, state=PARKED, last_error=str(error)[:2000])
+            log.warning("outbox %s parked: %s", claimed.dedupe_key, error)
+            return PARKED
+        except Exception as error:  # a fault of ours in the adapter: counted, then parked like any other row
+            log.exception("outbox %s: unexpected error", claimed.dedupe_key)
+            return self._count_failure(claimed, owner, f"{type(error).__name__}: {error}")
+        return self._delivered(claimed, owner, response)
+
+    def _follow_args(self, claimed: Claimed, owner: str) -> str | None:
+        """Point a follow-up at the message its earlier row posted; PARKED if that never went out, None when ready.
+
+        The earlier row shares the follow-up's ordering key, so it has been settled by now, one way or the other.
+        """
+        after, as_ = claimed.args.pop(AFTER, None), claimed.args.pop(AS, "ts")
+        with self.database.session() as session:
+            earlier = session.execute(
+                select(OutboxMessage.state, OutboxMessage.posted_channel, OutboxMessage.posted_ts).where(
+                    OutboxMessage.dedupe_key == after
+                )
+            ).first()
+            if earlier is None or earlier.state != DELIVERED or not earlier.posted_ts:
+                reason = f"the message it follows ({after}) was not posted"
+                self._settle(session, claimed.id, owner, state=PARKED, last_error=reason)
+                log.warning("outbox %s parked: %s", claimed.dedupe_key, reason)
+                return PARKED
+        claimed.args["channel"], claimed.args[as_] = earlier.posted_channel, earlier.posted_ts
+        return None
 
     def _card_args(self, claimed: Claimed, owner: str) -> str | None:
         """Fill in where a card row goes, and render the card as the ticket is now; PARKED if it cannot go."""

@@ -162,7 +162,6 @@ class SlackGateway:
         profile = user.get("profile") or {}
         return profile.get("display_name") or user.get("real_name") or user.get("name") or user_id
 
-
     def open_dm(self, user_id: str) -> str:
         """The id of the bot's DM with a person (a message posted to a user id lands there)."""
         return str(self.call("conversations.open", users=user_id)["channel"]["id"])
@@ -171,9 +170,7 @@ class SlackGateway:
         self, channel: str, key: str, *, thread_ts: str | None = None, oldest: float = 0, max_pages: int = 10
     ) -> dict[str, Any] | None:
         """A message of ours carrying `key` in its metadata, posted in the channel (or thread) since `oldest`."""
-        method, args = (
-            ("conversations.replies", {"ts": thread_ts}) if thread_ts else ("conversations.history", {})
-        )
+        method, args = ("conversations.replies", {"ts": thread_ts}) if thread_ts else ("conversations.history", {})
         cursor = None
         for _ in range(max_pages):
             page = self.call(

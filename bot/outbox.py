@@ -31,6 +31,10 @@ from models import OutboxMessage
 PENDING, DELIVERED, PARKED = "pending", "delivered", "parked"
 # Roles: how a row relates to its ticket's card (the card's ts is known only once the card post was delivered).
 PLAIN, CARD_POST, CARD_UPDATE, CARD_THREAD = "plain", "card_post", "card_update", "card_thread"
+# A row that edits or answers an earlier row's message (a page's DM once acknowledged): the earlier row's dedupe key
+# is in the payload under AFTER, and AS says whether its ts is the message to edit ("ts") or the thread ("thread_ts").
+FOLLOW = "follow"
+AFTER, AS = "_after", "_as"
 POST = "chat.postMessage"
 
 
@@ -67,6 +71,25 @@ def enqueue(
     return insert_new(session, OutboxMessage, row, unique="dedupe_key")
 
 
+def follow(
+    session: Session,
+    *,
+    now: datetime,
+    after: str,
+    dedupe_key: str,
+    method: str,
+    payload: dict[str, Any],
+    ordering_key: str,
+    as_: str = "ts",
+) -> bool:
+    """Queue a message that edits (`as_="ts"`, with chat.update) or replies in the thread of (`as_="thread_ts"`) the
+    message the row `after` posted. Give it that row's ordering key so it is delivered after it."""
+    payload = payload | {AFTER: after, AS: as_}
+    return enqueue(
+        session, now=now, dedupe_key=dedupe_key, method=method, payload=payload, ordering_key=ordering_key, role=FOLLOW
+    )
+
+
 def enqueue_many(session: Session, *, now: datetime, messages: Sequence[dict[str, Any]]) -> None:
     """`enqueue` for many messages in one statement (a sweep's batch); a dedupe key already there is skipped.
 
@@ -87,6 +110,14 @@ def enqueue_many(session: Session, *, now: datetime, messages: Sequence[dict[str
 def _destination(payload: dict[str, Any], channel: str | None) -> str | None:
     given = payload.get("channel", channel)
     return given if isinstance(given, str) else None
+
+
+class RetryLater(Exception):
+    """Raised by a non-Slack adapter (bot/pagerduty.py): the far end is busy or unreachable; the row waits."""
+
+
+class Rejected(Exception):
+    """Raised by a non-Slack adapter: the far end refused the message; sending it again cannot help."""
 
 
 @dataclass

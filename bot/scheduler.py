@@ -7,6 +7,7 @@ on its own, so a slow Slack never delays the sweep.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -38,10 +39,23 @@ def build_scheduler(
         id="sla-sweep",
         replace_existing=True,
     )
+    # Each feed has its own refresh period; this only looks for feeds that are due (one query per feed). The first
+    # run is at start-up, so a new deployment knows its iCalendar schedules at once.
     scheduler.add_job(
-        _housekeeping, "interval", hours=1, args=[services], id="housekeeping", replace_existing=True
+        _sync_feeds,
+        "interval",
+        minutes=1,
+        args=[services],
+        id="schedule-feeds",
+        replace_existing=True,
+        next_run_time=datetime.now(UTC),
     )
+    scheduler.add_job(_housekeeping, "interval", hours=1, args=[services], id="housekeeping", replace_existing=True)
     return scheduler
+
+
+def _sync_feeds(services: Services) -> None:
+    services.feeds.run()
 
 
 def _housekeeping(services: Services) -> None:

@@ -6,15 +6,22 @@ from dataclasses import dataclass
 
 from slack_sdk import WebClient
 
+from bot import pagerduty
 from bot.clock import Clock
 from bot.config import LiaisonConfig
 from bot.db import Database
 from bot.dispatcher import OutboxDispatcher
 from bot.gateway import SlackGateway
+from bot.oncall.directory import OnCallDirectory
+from bot.oncall.sync import FeedSync
+from bot.paging.glance import EscalationPoint
+from bot.paging.ladder import BreachLadder
+from bot.paging.service import PagingService
 from bot.permissions import AgentDirectory
 from bot.sla.sweep import SlaTimers
 from bot.tickets import cards
 from bot.tickets.intake import MessageIntake
+from bot.tickets.people import TicketPeople
 from bot.tickets.service import Actor, TicketService
 from bot.timers import TimerRegistry, TimerSweep
 
@@ -31,6 +38,11 @@ class Services:
     reactions: MessageIntake
     timers: TimerRegistry  # features register their timer kinds here
     sweep: TimerSweep
+    oncall: OnCallDirectory
+    feeds: FeedSync
+    paging: PagingService
+    escalation: EscalationPoint
+    people: TicketPeople
 
     @classmethod
     def build(cls, *, config: LiaisonConfig, clock: Clock, database: Database, client: WebClient) -> Services:
@@ -38,6 +50,13 @@ class Services:
         tickets = TicketService(database, clock, config)
         timers = TimerRegistry()
         SlaTimers(tickets).register(timers)
+        oncall = OnCallDirectory(database, clock, config.oncall, gateway)
+        paging = PagingService(database, clock, config.oncall, oncall, tickets, pagerduty=config.pagerduty)
+        paging.register(timers)
+        BreachLadder(paging).register(timers)
+        people = TicketPeople(tickets)
+        people.register()
+        escalation = EscalationPoint(database, config.oncall, oncall)
         return cls(
             config=config,
             clock=clock,
@@ -45,10 +64,21 @@ class Services:
             gateway=gateway,
             agents=AgentDirectory(gateway, config, clock),
             tickets=tickets,
-            dispatcher=OutboxDispatcher(database, gateway, clock, render_card=cards.renderer(tickets.sla.book)),
+            dispatcher=OutboxDispatcher(
+                database,
+                gateway,
+                clock,
+                render_card=cards.renderer(tickets.sla.book, escalation.line),
+                adapters={pagerduty.METHOD: pagerduty.send},
+            ),
             reactions=MessageIntake(tickets, gateway),
             timers=timers,
             sweep=TimerSweep(database, clock, timers),
+            oncall=oncall,
+            feeds=FeedSync(database, clock, config.oncall),
+            paging=paging,
+            escalation=escalation,
+            people=people,
         )
 
     def actor(self, user_id: str) -> Actor:

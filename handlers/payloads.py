@@ -78,6 +78,7 @@ class SlashCommand:
     text: str
     trigger_id: str | None
     key: str | None
+    channel: str | None = None
 
 
 def slash_command(command: dict[str, Any]) -> SlashCommand:
@@ -87,6 +88,7 @@ def slash_command(command: dict[str, Any]) -> SlashCommand:
         text=text(command, "text", required=False, limit=12_000) or "",
         trigger_id=trigger_id,
         key=request_key("command", trigger_id),
+        channel=text(command, "channel_id", required=False, limit=32),
     )
 
 

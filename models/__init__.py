@@ -2,9 +2,25 @@
 
 from models.base import Base
 from models.customer import Customer
+from models.oncall import OnCallOverride, ScheduleFeed
 from models.outbox import OutboxMessage
+from models.page import Page, PageNotice
 from models.request import AppliedRequest
 from models.sla import SlaClock, Timer
-from models.ticket import Ticket, TicketEvent
+from models.ticket import Ticket, TicketEvent, TicketPerson
 
-__all__ = ["AppliedRequest", "Base", "Customer", "OutboxMessage", "SlaClock", "Ticket", "TicketEvent", "Timer"]
+__all__ = [
+    "AppliedRequest",
+    "Base",
+    "Customer",
+    "OnCallOverride",
+    "OutboxMessage",
+    "Page",
+    "PageNotice",
+    "ScheduleFeed",
+    "SlaClock",
+    "Ticket",
+    "TicketEvent",
+    "TicketPerson",
+    "Timer",
+]

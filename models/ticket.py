@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, BigIntId, JsonDict, intpk, slack_id, utc
@@ -60,3 +60,21 @@ class TicketEvent(Base):
     body: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[JsonDict] = mapped_column(default=dict)
     created_at: Mapped[utc]
+
+
+class TicketPerson(Base):
+    """Someone added to a ticket: a responder (asked to help; accepts or declines) or a stakeholder (kept informed:
+    a DM on each status change and breach)."""
+
+    __tablename__ = "ticket_people"
+    __table_args__ = (UniqueConstraint("ticket_id", "user_id", "role"),)
+
+    id: Mapped[intpk]
+    ticket_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("tickets.id"), index=True)
+    user_id: Mapped[slack_id]
+    role: Mapped[str] = mapped_column(String(16))
+    # responders: asked, accepted, declined; stakeholders: subscribed
+    state: Mapped[str] = mapped_column(String(16))
+    added_by: Mapped[slack_id]
+    created_at: Mapped[utc]
+    answered_at: Mapped[utc | None]

@@ -17,7 +17,7 @@ EMOJI = dict(
     for pair in "ticket=🎫 red_circle=🔴 large_orange_circle=🟠 large_blue_circle=🔵 white_circle=⚪ speech_balloon=💬 "
     "lock=🔒 envelope_with_arrow=📩 arrows_counterclockwise=🔄 rotating_light=🚨 raising_hand=🙋 eyes=👀 "
     "bust_in_silhouette=👤 white_check_mark=✅ warning=⚠️ large_green_circle=🟢 large_yellow_circle=🟡 "
-    "double_vertical_bar=⏸️".split()
+    "double_vertical_bar=⏸️ arrow_heading_up=⤴️ no_entry_sign=🚫 hourglass_flowing_sand=⏳".split()
 )
 _DURATION = re.compile(r"(\d+)([smhdw])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}

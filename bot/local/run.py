@@ -9,7 +9,7 @@ import secrets
 import sys
 from typing import TextIO
 
-from app import create_app
+from app import Liaison, create_app
 from bot.clock import MovableClock
 from bot.local.console import Console
 from bot.local.driver import SlackDriver
@@ -56,7 +56,7 @@ def run_local(settings: Settings, *, stdin: TextIO = sys.stdin, stdout: TextIO =
         console = Console(
             driver=driver,
             slack=slack,
-            deliver=liaison.services.dispatcher.drain,
+            deliver=lambda: _fire_and_deliver(liaison),
             clock=clock,
             user=user.user_id,
             channel=QUEUE,
@@ -69,6 +69,13 @@ def run_local(settings: Settings, *, stdin: TextIO = sys.stdin, stdout: TextIO =
         slack.stop()
         liaison.services.database.dispose()
     return 0
+
+
+def _fire_and_deliver(liaison: Liaison) -> None:
+    """What fell due after the person's action or `:wait` (timers, then messages), at once rather than at the
+    scheduler's next run, so the console shows it before the next prompt."""
+    liaison.services.sweep.run()
+    liaison.services.dispatcher.drain()
 
 
 def _serve(app, port: int) -> BackgroundServer:  # type: ignore[no-untyped-def]

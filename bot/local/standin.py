@@ -223,10 +223,11 @@ class SlackStandIn(HttpPlumbing, FailureInjection, WebApiMethods):
         return out | ({"reply_count": out.get("reply_count", 0)} if out.get("thread_ts") in (None, out["ts"]) else {})
 
     def messages(self, channel: str) -> list[Record]:
-        """Top-level messages of a channel, oldest first (edited: how often chat.update changed it)."""
+        """Messages in a channel's history, oldest first (edited: how often chat.update changed it): top-level ones,
+        and thread replies sent with reply_broadcast (subtype thread_broadcast), as Slack shows them."""
         with self._lock:
             found = self._messages.get(channel, {}).values()
-            return [self._inspect(m) for m in found if m.get("thread_ts") in (None, m["ts"])]
+            return [self._inspect(m) for m in found if _in_history(m)]
 
     def replies(self, channel: str, ts: str) -> list[Record]:
         """Replies in the thread under ts, oldest first, without the parent."""
@@ -379,3 +380,7 @@ class SlackStandIn(HttpPlumbing, FailureInjection, WebApiMethods):
             elif channel is not None and user is not None:
                 self._ephemerals.append(self._bot_message(content) | {"channel": channel, "user": user})
             return None
+
+
+def _in_history(message: Record) -> bool:
+    return message.get("thread_ts") in (None, message["ts"]) or message.get("subtype") == "thread_broadcast"

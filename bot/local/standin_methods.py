@@ -90,6 +90,8 @@ class WebApiMethods(ViewsMethods):
         if channel["id"] not in self._channels:  # open the DM only now that the call can no longer fail
             self._dm_for(target)  # type: ignore[arg-type]
         message = self._bot_message(content)
+        if thread_ts and str(a.get("reply_broadcast", "")).lower() in ("true", "1"):
+            message["subtype"] = "thread_broadcast"  # the reply shows in the channel too
         if isinstance(a.get("metadata"), dict):  # returned by history/replies only with include_all_metadata
             message["_metadata"] = copy.deepcopy(a["metadata"])
         self._store_message(channel["id"], message, thread_ts)
@@ -179,7 +181,7 @@ class WebApiMethods(ViewsMethods):
         def wanted(m: Record) -> bool:
             ts = float(m["ts"])
             in_range = oldest <= ts <= latest if inclusive else oldest < ts < latest
-            return in_range and m.get("thread_ts") in (None, m["ts"])
+            return in_range and (m.get("thread_ts") in (None, m["ts"]) or m.get("subtype") == "thread_broadcast")
 
         found = [m for m in reversed(self._messages.get(channel["id"], {}).values()) if wanted(m)]
         return self._page(found, a, 100) | {"pin_count": 0}

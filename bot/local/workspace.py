@@ -23,7 +23,7 @@ PEOPLE = (
     Person("U0DAVE001", "dave", "Dave Diaz", "support manager", tz="America/Los_Angeles"),
 )
 QUEUE, GENERAL, CUSTOMER = "C0QUEUE01", "C0GENERAL1", "C0ACMESHR1"
-AGENTS = "S0AGENTS1"
+AGENTS, LEADS = "S0AGENTS1", "S0LEADS01"
 
 
 def seed(standin: SlackStandIn) -> None:
@@ -32,6 +32,7 @@ def seed(standin: SlackStandIn) -> None:
     everyone = [p.user_id for p in PEOPLE]
     agents = ["U0ALICE01", "U0BOB0001", "U0DAVE001"]
     standin.add_usergroup(AGENTS, "support", agents)
+    standin.add_usergroup(LEADS, "support-leads", ["U0BOB0001"])
     standin.add_channel(QUEUE, "support-queue", members=[*agents, standin.bot_user_id])
     standin.add_channel(GENERAL, "general", members=[*everyone, standin.bot_user_id])
     standin.add_channel(CUSTOMER, "acme-shared", members=["U0ALICE01", "U0CAROL01", standin.bot_user_id])

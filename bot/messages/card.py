@@ -21,7 +21,7 @@ from bot.tickets import rules
 from models import Ticket
 
 # Action ids the card's controls send; handlers/actions registers one listener for each.
-CLAIM, STATUS, NOTE = "ticket_claim", "ticket_status", "ticket_note"
+CLAIM, STATUS, NOTE, ESCALATE = "ticket_claim", "ticket_status", "ticket_note", "ticket_escalate"
 PRIORITY_EMOJI = {
     "P1": ":red_circle:",
     "P2": ":large_orange_circle:",
@@ -30,8 +30,11 @@ PRIORITY_EMOJI = {
 }
 
 
-def ticket_card(ticket: Ticket, sla_lines: list[str] | None = None) -> tuple[str, list[dict[str, Any]]]:
-    """The card's fallback text and blocks; `sla_lines` are the SLA targets as bot/messages/sla.py writes them."""
+def ticket_card(
+    ticket: Ticket, sla_lines: list[str] | None = None, escalation: str | None = None
+) -> tuple[str, list[dict[str, Any]]]:
+    """The card's fallback text and blocks; `sla_lines` are the SLA targets as bot/messages/sla.py writes them,
+    `escalation` who the ticket escalates to (or its running page), as bot/paging/service.py writes it."""
     customer = ticket.customer
     # The fallback text is shown in notifications and parsed as mrkdwn, so it is escaped like any user text.
     text = f"{ticket.key} · {ticket.priority} · {rules.STATUS_LABELS[ticket.status]} · {mrkdwn(ticket.subject, 200)}"
@@ -49,6 +52,8 @@ def ticket_card(ticket: Ticket, sla_lines: list[str] | None = None) -> tuple[str
     ]
     if sla_lines:
         blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(sla_lines)[:3000])))
+    if escalation:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=escalation[:3000])]))
     if ticket.description:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=mrkdwn(ticket.description, 2000))))
     context = f"Opened by {person(ticket.requester_id)} via {ticket.source} · {slack_date(ticket.created_at)}"
@@ -60,7 +65,7 @@ def ticket_card(ticket: Ticket, sla_lines: list[str] | None = None) -> tuple[str
 
 
 def card_actions(ticket: Ticket) -> ActionsBlock:
-    """Claim, change status, add note; Escalate and Link to incident join this row later."""
+    """Claim, change status, add note, escalate; Link to incident joins this row later."""
     options = status_options()
     elements: list = []
     if ticket.status not in ("solved", "closed"):
@@ -75,4 +80,6 @@ def card_actions(ticket: Ticket) -> ActionsBlock:
         )
     )
     elements.append(ButtonElement(text="Add note", action_id=NOTE, value=ticket.key))
+    if ticket.status not in ("solved", "closed"):
+        elements.append(ButtonElement(text="Escalate", action_id=ESCALATE, value=ticket.key))
     return ActionsBlock(block_id=f"card:{ticket.key}", elements=elements)

@@ -1,7 +1,8 @@
-"""The App Home tab: the agent's own open tickets and the queue's most urgent ones."""
+"""The App Home tab: the agent's own open tickets, their on-call shifts and the queue's most urgent tickets."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -15,13 +16,25 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.messages.card import CLAIM
+from bot.messages.common import slack_date
 from bot.messages.tickets import ticket_line
+from bot.oncall.schedule import Segment
 from models import Ticket
 
 
-def home_view(mine: list[Ticket], urgent: list[Ticket], *, is_agent: bool) -> dict[str, Any]:
+def home_view(
+    mine: list[Ticket], urgent: list[Ticket], *, is_agent: bool, shifts: Sequence[tuple[str, Segment]] = ()
+) -> dict[str, Any]:
     blocks: list = [HeaderBlock(text="Your tickets" if is_agent else "Tickets you opened")]
     blocks += _rows(mine, claimable=False) or [_empty("Nothing open on your plate.")]
+    if shifts:
+        lines = [
+            f"• *{name}*: {slack_date(segment.start)} → {slack_date(segment.end)}"
+            + (" (override)" if segment.overridden else "")
+            for name, segment in shifts[:20]
+        ]
+        blocks += [DividerBlock(), HeaderBlock(text="Your on-call shifts, next 7 days")]
+        blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(lines))))
     if is_agent:
         blocks += [DividerBlock(), HeaderBlock(text="Most urgent in the queue")]
         blocks += _rows(urgent, claimable=True) or [_empty("The queue is empty.")]

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.errors import ConfigError
 from bot.sla.calendar import AlwaysOpen, BusinessCalendar, Calendar, CalendarError, Window
-from bot.sla.policy import DEFAULT_PAUSES, METRICS, Match, Policy, PolicyBook, Target
+from bot.sla.policy import DEFAULT_PAUSES, METRICS, LadderStep, Match, Policy, PolicyBook, Target
 from bot.tickets import rules
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -120,7 +120,31 @@ def _target(metric: str, spec: Any, key: str, calendars: Mapping[str, Calendar])
         warn_before=tuple(parse_duration(d, f"{key}.warn_before") for d in spec.get("warn_before", [])),
         alert_channel=spec.get("alert_channel"),
         repeat_every=parse_duration(repeat, f"{key}.repeat_every") if repeat is not None else None,
+        ladder=tuple(_ladder_step(step, f"{key}.ladder[{i}]") for i, step in enumerate(_list(spec, "ladder", key))),
     )
+
+
+def _list(spec: dict[str, Any], name: str, key: str) -> list[Any]:
+    value = spec.get(name, [])
+    if not isinstance(value, list):
+        raise ConfigError(f"{key}.{name} must be a list.")
+    return value
+
+
+def _ladder_step(spec: Any, key: str) -> LadderStep:
+    if not isinstance(spec, dict):
+        raise ConfigError(f'{key} must be a table such as {{ after = "30m", page = "support" }}.')
+    after = spec.get("after", "0s")
+    delay = timedelta(0) if after in ("0", "0s", "0m") else parse_duration(after, f"{key}.after")
+    notify = _list(spec, "notify", key)
+    if not all(isinstance(n, str) and n for n in notify):
+        raise ConfigError(f'{key}.notify: "assignee", "channel", Slack user ids or schedule names.')
+    page = spec.get("page")
+    if page is not None and not isinstance(page, str):
+        raise ConfigError(f"{key}.page: the name of an escalation policy.")
+    if not notify and page is None:
+        raise ConfigError(f"{key}: a step notifies someone (notify) or pages a policy (page), or both.")
+    return LadderStep(delay, tuple(notify), page)
 
 
 def _match(table: Any, key: str) -> Match:

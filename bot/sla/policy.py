@@ -30,6 +30,16 @@ DEFAULT_PAUSES = {
 
 
 @dataclass(frozen=True)
+class LadderStep:
+    """A step of a target's breach ladder, `after` the breach: tell people (`notify`: "assignee", "channel", Slack
+    user ids or schedule names) and/or start a page on an escalation policy (`page`)."""
+
+    after: timedelta
+    notify: tuple[str, ...] = ()
+    page: str | None = None
+
+
+@dataclass(frozen=True)
 class Target:
     """One commitment: `duration` of working time on `calendar`, with warnings before and reminders after a breach."""
 
@@ -42,6 +52,7 @@ class Target:
     warn_before: tuple[timedelta, ...] = ()
     alert_channel: str | None = None
     repeat_every: timedelta | None = None
+    ladder: tuple[LadderStep, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,6 +95,16 @@ class PolicyBook:
     def target(self, policy: str, priority: str, metric: str) -> Target | None:
         found = next((p for p in self.policies if p.name == policy), None)
         return found.target(priority, metric) if found else None
+
+    def ladders(self) -> list[tuple[str, LadderStep]]:
+        """Every breach-ladder step with the key it was configured under, to check the names it uses."""
+        return [
+            (f"sla.policies.{policy.name}.targets.{priority}.{metric}.ladder[{i}]", step)
+            for policy in self.policies
+            for priority, targets in policy.targets.items()
+            for metric, target in targets.items()
+            for i, step in enumerate(target.ladder)
+        ]
 
     def for_ticket(self, *, tier: str, priority: str, source: str, customer: str) -> Policy | None:
         return next(

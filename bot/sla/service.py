@@ -19,7 +19,7 @@ from bot.sla.clocks import BREACHED, RUNNING, ClockState, Happening, TicketFacts
 from bot.sla.policy import PolicyBook, Target
 from models import SlaClock, Ticket, TicketEvent, Timer
 
-WARNING, BREACH, REMINDER = "sla_warning", "sla_breach", "sla_reminder"
+WARNING, BREACH, REMINDER, LADDER = "sla_warning", "sla_breach", "sla_reminder", "sla_ladder"
 PENDING, FIRED, CANCELLED = "pending", "fired", "cancelled"
 
 
@@ -230,6 +230,17 @@ class SlaService:
         """The n-th repeat of a breach; scheduling the same one twice (same clock version and label) adds nothing."""
         data = {"n": n} | ({"series": series} if series else {})
         self._timer(session, REMINDER, row, now + every, f"{series}remind:{n}", now, data, writes)
+
+    def schedule_ladder(
+        self, session: Session, row: SlaClock, target: Target, now: datetime, *, writes: TimerWrites | None = None
+    ) -> None:
+        """The breach ladder's steps, each due its `after` past the breach, once per clock version; a clock that
+        moves (met, paused, a new deadline) cancels them with the rest of its timers."""
+        breached_at = row.breached_at or now
+        for i, step in enumerate(target.ladder):
+            self._timer(
+                session, LADDER, row, max(breached_at + step.after, now), f"ladder:{i}", now, {"step": i}, writes
+            )
 
     @staticmethod
     def cancel_pending(session: Session, clock_ids: Sequence[int]) -> None:

@@ -45,6 +45,7 @@ from bot.sla.clocks import BREACHED, RUNNING
 from bot.sla.policy import Target
 from bot.sla.service import BREACH, REMINDER, WARNING, Prefetched, TimerWrites
 from bot.tickets.cards import ordering
+from bot.tickets.people import stakeholders
 from bot.tickets.service import TicketService
 from bot.timers import TimerRegistry
 from models import Customer, SlaClock, Ticket, Timer
@@ -84,6 +85,7 @@ class Batch:
     messages: list[dict[str, Any]] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     touched: dict[int, Ticket] = field(default_factory=dict)  # tickets whose clocks were re-derived
+    stakeholders: dict[int, list[str]] = field(default_factory=dict)  # told of every breach (bot/tickets/people.py)
 
 
 class SlaTimers:
@@ -107,7 +109,10 @@ class SlaTimers:
             customers = list(session.scalars(select(Customer).where(Customer.id.in_(customer_ids))))
             # A breach re-derives its ticket's clocks from the event log: read every ticket's log at once.
             known = Prefetched.read(session, ticket_ids) if kind == BREACH else None
-            return Batch(kind, clocks, tickets, customers, known)
+            batch = Batch(kind, clocks, tickets, customers, known)
+            if kind == BREACH:
+                batch.stakeholders = stakeholders(session, ticket_ids)
+            return batch
 
         return load
 
@@ -154,6 +159,17 @@ class SlaTimers:
             # Usually the refresh above made this very reminder; not when another firing re-derived the clock
             # first (a second clock's breach at the same moment), which must not stop the repeats.
             sla.schedule_reminder(session, row, target.repeat_every, 1, now, writes=batch.writes)
+        for user_id in batch.stakeholders.get(ticket.id, []):
+            batch.messages.append(
+                {
+                    "dedupe_key": f"{timer.dedupe_key}:stakeholder:{user_id}",
+                    "method": POST,
+                    "payload": {"channel": user_id, "text": text, "unfurl_links": False},
+                    "ordering_key": f"user:{user_id}",
+                }
+            )
+        if target.ladder and row.stopped_at is None:
+            sla.schedule_ladder(session, row, target, now, writes=batch.writes)
         return True
 
     def reminder(self, session: Session, timer: Timer, now: datetime, batch: Batch) -> bool:

@@ -79,10 +79,13 @@ def sla_lines(session: Session, ticket: Ticket, now: datetime, book: PolicyBook)
     return [clock_line(r, now, book.target(r.policy, ticket.priority, r.metric)) for r in latest.values()]
 
 
-def renderer(book: PolicyBook) -> Callable[[Session, Ticket, datetime], tuple[str, list[dict[str, Any]]]]:
-    """The outbox's card renderer: the card as the ticket and its SLA clocks are at delivery."""
+def renderer(
+    book: PolicyBook, escalation: Callable[[Session, Ticket, datetime], str | None] | None = None
+) -> Callable[[Session, Ticket, datetime], tuple[str, list[dict[str, Any]]]]:
+    """The outbox's card renderer: the card as the ticket, its SLA clocks and its escalation are at delivery."""
 
     def render(session: Session, ticket: Ticket, now: datetime) -> tuple[str, list[dict[str, Any]]]:
-        return ticket_card(ticket, sla_lines(session, ticket, now, book))
+        line = escalation(session, ticket, now) if escalation is not None else None
+        return ticket_card(ticket, sla_lines(session, ticket, now, book), line)
 
     return render

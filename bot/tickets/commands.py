@@ -40,8 +40,19 @@ SHAPES: dict[str, tuple[bool, str | None, str]] = {
     "reply": (True, "the reply text", "/ticket reply T-12 We have deployed a fix, please retry."),
     "note": (True, "the note text", "/ticket note T-12 Customer is on the legacy plan"),
     "customer": (True, "the customer's message", "/ticket customer T-12 Still failing for us"),
+    "escalate": (True, "", "/ticket escalate T-12 support Customer cannot log in since 9:00"),
+    "responder": (True, "the person, as @name", "/ticket responder T-12 @bob"),
+    "stakeholder": (True, "the person, as @name", "/ticket stakeholder T-12 @dave"),
 }
-ALIASES = {"create": "new", "open": "new", "ls": "list", "take": "claim", "comment": "note", "prio": "priority"}
+ALIASES = {
+    "page": "escalate",
+    "create": "new",
+    "open": "new",
+    "ls": "list",
+    "take": "claim",
+    "comment": "note",
+    "prio": "priority",
+}
 
 
 def parse(text: str) -> Command:
@@ -65,7 +76,7 @@ def parse(text: str) -> Command:
         raise UsageError(f"`/ticket {name} {key}` needs {argument}, for example `{example}`.")
     if argument is None and rest and name != "help":
         raise UsageError(f"`/ticket {name}` takes nothing after {key or 'it'}; for example `{example}`.")
-    if name == "assign":
+    if name in ("assign", "responder", "stakeholder"):
         mention = MENTION.match(unescape(rest))
         if not mention:
             raise UsageError(f"Name the person as a mention, for example `{example}`.")

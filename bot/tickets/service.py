@@ -79,6 +79,8 @@ class TicketService:
         self.clock = clock
         self.config = config
         self.sla = SlaService(config.sla)
+        # Called in the unit of work of every change, after the change (paging resolves a solved ticket's pages).
+        self.observers: list[Callable[[Session, Ticket, str, datetime], None]] = []
 
     # Reading
 
@@ -106,6 +108,10 @@ class TicketService:
         """The ticket, if the actor may change it (to open a form about it); refuses like any change would."""
         with self.database.session() as session:
             return self._changeable(session, actor, key)
+
+    def for_change_in(self, session: Session, actor: Actor, key: str) -> Ticket:
+        """`for_change` in the caller's unit of work."""
+        return self._changeable(session, actor, key)
 
     def list(self, actor: Actor, scope: str = "open", limit: int = 20) -> list[Ticket]:
         """Most urgent first: breached, then nearest SLA deadline, priority, waiting on us before the customer, age."""
@@ -382,8 +388,9 @@ class TicketService:
         self.sla.refresh(session, ticket, now)  # re-derive the clocks, replacing moved timers
         update_card(session, ticket, now)
         self._thread_post(session, ticket, event, now)
+        for observer in self.observers:
+            observer(session, ticket, kind, now)
 
     def _thread_post(self, session: Session, ticket: Ticket, event: TicketEvent, now: datetime) -> None:
         text = activity_text(ticket, event)
         post_in_thread(session, ticket, now, f"thread:{ticket.key}:event:{event.id}", text)
-

@@ -1,15 +1,21 @@
-"""Buttons and selects on the ticket card and the App Home tab."""
+"""Buttons and selects on the ticket card, the App Home tab and page DMs."""
 
 import re
 
 from slack_bolt import App
 
-from bot.messages.card import CLAIM, NOTE, STATUS
+from bot.messages.card import CLAIM, ESCALATE, NOTE, STATUS
+from bot.messages.paging import ACKNOWLEDGE, DECLINE
+from bot.messages.people import ACCEPT as HELP_ACCEPT
+from bot.messages.people import DECLINE as HELP_DECLINE
 from bot.messages.sla import SNOOZE
 from handlers.actions.add_note import add_note_clicked
 from handlers.actions.change_status import status_selected
 from handlers.actions.claim import claim_clicked
+from handlers.actions.escalate import escalate_clicked
 from handlers.actions.open_from_private import OPEN_FROM_PRIVATE, open_from_private_clicked
+from handlers.actions.page_answer import page_answered
+from handlers.actions.responder_answer import responder_answered
 from handlers.actions.snooze import snooze_clicked
 
 
@@ -17,5 +23,10 @@ def register(app: App) -> None:
     app.action(CLAIM)(claim_clicked)
     app.action(STATUS)(status_selected)
     app.action(NOTE)(add_note_clicked)
+    app.action(ESCALATE)(escalate_clicked)
+    app.action(ACKNOWLEDGE)(page_answered)
+    app.action(DECLINE)(page_answered)
+    app.action(HELP_ACCEPT)(responder_answered)
+    app.action(HELP_DECLINE)(responder_answered)
     app.action(OPEN_FROM_PRIVATE)(open_from_private_clicked)
     app.action(re.compile(rf"^{SNOOZE}_(30m|2h|tomorrow)$"))(snooze_clicked)

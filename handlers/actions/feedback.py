@@ -19,4 +19,5 @@ def tell(services: Services, click: Click, respond: Respond, text: str) -> None:
 def publish_home(services: Services, user_id: str) -> None:
     actor = services.actor(user_id)
     mine, urgent = services.tickets.home_lists(actor)
-    services.gateway.publish_home(user_id, home_view(mine, urgent, is_agent=actor.is_agent))
+    shifts = services.oncall.shifts_of(user_id) if actor.is_agent else []
+    services.gateway.publish_home(user_id, home_view(mine, urgent, is_agent=actor.is_agent, shifts=shifts))

@@ -12,6 +12,8 @@ from bot.errors import PermissionDenied, UserFacingError
 from bot.gateway import SlackError
 from bot.messages import tickets as views_of
 from bot.messages.modals import Prefill, new_ticket_modal
+from bot.messages.paging import started_answer
+from bot.messages.people import people_line
 from bot.services import Services
 from bot.text import mrkdwn
 from bot.tickets import commands
@@ -68,7 +70,12 @@ def _list(services: Services, call: Call) -> Reply:
 
 
 def _show(services: Services, call: Call) -> Reply:
-    return views_of.ticket_details(services.tickets.show(call.actor, call.parsed.key))
+    details = services.tickets.show(call.actor, call.parsed.key)
+    if not call.actor.is_agent:
+        return views_of.ticket_details(details)
+    lines = [services.escalation.for_key(call.parsed.key, services.clock.now())]
+    lines.append(people_line(services.people.of(call.parsed.key)))
+    return views_of.ticket_details(details, "\n".join(line for line in lines if line) or None)
 
 
 def _claim(services: Services, call: Call) -> Reply:
@@ -113,6 +120,22 @@ def _customer(services: Services, call: Call) -> Reply:
     return views_of.change_answer(change, f"{key}: customer message recorded."), None
 
 
+def _escalate(services: Services, call: Call) -> Reply:
+    words = call.parsed.arg.split(maxsplit=1)
+    policy = words[0].lower() if words and words[0].lower() in services.config.oncall.policies else None
+    reason = words[1] if policy and len(words) > 1 else ("" if policy else call.parsed.arg)
+    started = services.paging.escalate(call.actor, call.parsed.key, policy, reason, request=call.request)
+    return started_answer(started.page, started.people, started.repeated), None
+
+
+def _responder(services: Services, call: Call) -> Reply:
+    return services.people.add(call.actor, call.parsed.key, call.parsed.arg, "responder"), None
+
+
+def _stakeholder(services: Services, call: Call) -> Reply:
+    return services.people.add(call.actor, call.parsed.key, call.parsed.arg, "stakeholder"), None
+
+
 def _outbox(services: Services, call: Call) -> Reply:
     if not services.is_admin(call.actor.user_id):
         raise PermissionDenied("Only support agents and admins can read the outbox.")
@@ -138,4 +161,7 @@ SUBCOMMANDS: dict[str, Callable[[Services, Call], Reply]] = {
     "note": _note,
     "customer": _customer,
     "outbox": _outbox,
+    "escalate": _escalate,
+    "responder": _responder,
+    "stakeholder": _stakeholder,
 }

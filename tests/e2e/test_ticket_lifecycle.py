@@ -49,7 +49,12 @@ def test_submitting_the_modal_opens_the_ticket_and_posts_its_card(
     text = block_texts(posted["blocks"])
     assert "T-1 · Checkout fails" in text and "Acme" in text and "Payments fail since 9am" in text
     actions = next(b for b in posted["blocks"] if b["type"] == "actions")
-    assert [e["action_id"] for e in actions["elements"]] == ["ticket_claim", "ticket_status", "ticket_note"]
+    assert [e["action_id"] for e in actions["elements"]] == [
+        "ticket_claim",
+        "ticket_status",
+        "ticket_note",
+        "ticket_escalate",
+    ]
     assert "opened *T-1*" in thread(slack)[0]
     assert "T-1" in slack.messages(slack.dm_channel(ALICE))[0]["text"]
 

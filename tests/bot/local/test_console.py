@@ -202,7 +202,10 @@ def test_people_and_channels(screen: Screen) -> None:
         ("hello there", "Start with / for a slash command"),
         (":click 7 claim", "“7” is not a message number: #support-queue has messages 1-1"),
         (":click one claim", "“one” is not a message number"),
-        (":click 1 explode", "Message 1 has no button “explode”; it has 1 [Claim], 2 [Change status ▾], 3 [Add note]."),
+        (
+            ":click 1 explode",
+            "Message 1 has no button “explode”; it has 1 [Claim], 2 [Change status ▾], 3 [Add note], 4 [Escalate].",
+        ),
         (":click 1 status sideways", "Pick an option of [Change status ▾]"),
         (":thread", "Which message? Give its number"),
         (":react 0", "“0” is not a message number"),

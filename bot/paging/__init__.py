@@ -1,0 +1,1 @@
+"""Paging people with acknowledgement, up escalation policies."""

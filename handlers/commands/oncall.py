@@ -1,0 +1,43 @@
+"""`/oncall …`: who is on call now and next, a schedule's week, and overrides."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+
+from bot.errors import PermissionDenied, UserFacingError
+from bot.messages import oncall as views_of
+from bot.oncall import commands
+from bot.services import Services
+from handlers import payloads
+
+
+def oncall_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
+    services: Services = context["services"]
+    slash = payloads.slash_command(command)
+    try:
+        request = commands.parse_oncall(slash.text, services.oncall.names())
+        text = _answer(services, slash, request)
+    except UserFacingError as error:
+        ack(response_type="ephemeral", text=str(error))
+        return
+    ack(response_type="ephemeral", text=text)
+
+
+def _answer(services: Services, slash: payloads.SlashCommand, request: commands.OnCallRequest) -> str:
+    if request.name == "help":
+        return commands.ONCALL_USAGE
+    if request.name == "overview":
+        rows = [views_of.ScheduleNow(*row) for row in services.oncall.now_and_next()]
+        return views_of.overview(rows)
+    spec = services.oncall.spec(request.schedule or "")
+    assert spec is not None  # the parser only accepts configured schedules
+    if request.name == "schedule":
+        return views_of.schedule_week(spec.name, spec.timezone.key, services.oncall.week(spec.name))
+    if not services.actor(slash.user).is_agent:
+        raise PermissionDenied("Only support agents can change who is on call.")
+    start, end = commands.override_span(request, services.clock.now(), spec.timezone)
+    assert request.user is not None
+    services.oncall.add_override(spec.name, request.user, start, end, by=slash.user, request=slash.key)
+    return views_of.override_done(spec.name, request.user, start, end)
