@@ -67,7 +67,7 @@ class Database:
             except (StaleDataError, DBAPIError) as error:
                 if attempt == attempts or not lost_race(error):
                     raise
-                log.info("transaction lost a race (%s); running it again", type(error).__name__)
+                log.info("transaction lost a race (%s: %s); running it again", type(error).__name__, error)
         raise AssertionError("unreachable")
 
     def ping(self) -> bool:

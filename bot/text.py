@@ -72,6 +72,11 @@ def mrkdwn(text: str, limit: int = 3000) -> str:
     return cut.rstrip() + TRUNCATION_MARKER
 
 
+def code(text: str, limit: int = 40) -> str:
+    """A word the person typed, quoted back in `code` inside an answer: short, escaped, without backticks."""
+    return escape(truncate(text.replace("`", "'"), limit, "…"))
+
+
 def plain(text: str, limit: int) -> str:
     """User text for a plain_text field (Slack shows it literally; only the length needs care)."""
     return truncate(" ".join(text.split()) if "\n" in text else text, limit)

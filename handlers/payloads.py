@@ -169,7 +169,8 @@ def metadata(view: dict[str, Any]) -> dict[str, str | None]:
 
 
 def values(view: dict[str, Any]) -> dict[str, str | None]:
-    """Each input block's value (`value` action): its typed text or its chosen option's value, None when empty."""
+    """Each input block's value (`value` action): its typed text, its chosen option's value or the chosen user, None
+    when empty."""
     state = field(view, "state", "values", kind=dict, required=False) or {}
     found: dict[str, str | None] = {}
     for block_id, actions in state.items():
@@ -178,6 +179,8 @@ def values(view: dict[str, Any]) -> dict[str, str | None]:
             continue
         option = element.get("selected_option")
         chosen = text(option, "value", required=False) if isinstance(option, dict) else None
+        if chosen is None and element.get("selected_user") is not None:
+            chosen = user_id(element, "selected_user")
         found[block_id] = chosen if chosen is not None else text(element, "value", required=False)
     return found
 

@@ -4,7 +4,7 @@ requests exactly as Slack does. Time is one movable clock shared by Liaison and 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -86,3 +86,17 @@ def driver(server: BackgroundServer, slack: SlackStandIn, clock: MovableClock) -
 def deliver(liaison: Liaison):  # noqa: ANN201 - a small callable
     """Run the outbox drain now, as the scheduler would."""
     return liaison.services.dispatcher.drain
+
+
+@pytest.fixture
+def tick(liaison: Liaison, clock: MovableClock):  # noqa: ANN201 - a small callable
+    """Move time on, then do what the scheduler would: fire due timers (again while firing made more due at once,
+    like a breach ladder's first step) and drain the outbox."""
+
+    def tick(**delta: float) -> None:
+        clock.advance(timedelta(**delta))
+        while liaison.services.sweep.run():
+            pass
+        liaison.services.dispatcher.drain()
+
+    return tick

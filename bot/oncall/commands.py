@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.errors import UsageError
 from bot.sla.config import parse_duration
-from bot.text import from_slack, unescape
+from bot.text import code, from_slack, unescape
 from bot.tickets.commands import MENTION
 
 # Slack sends a user group mention as <!subteam^S123> or <!subteam^S123|@handle>.
@@ -22,7 +22,8 @@ ONCALL_USAGE = (
     "• `/oncall primary` — the next 7 days of schedule `primary`\n"
     "• `/oncall override primary @bob 4h` — @bob takes `primary` for 4 hours from now\n"
     "• `/oncall override primary @bob until 18:00` — … until 18:00 (or `until 2026-12-24 09:00`) in the "
-    "schedule's time zone"
+    "schedule's time zone\n"
+    "• `/oncall override` — the same with a form"
 )
 PAGE_USAGE = (
     "*`/page <who> <message>`* pages someone and waits for an acknowledgement.\n"
@@ -35,7 +36,7 @@ PAGE_USAGE = (
 
 @dataclass(frozen=True)
 class OnCallRequest:
-    name: str  # "overview", "schedule", "override", "help"
+    name: str  # "overview", "schedule", "override", "override_form", "help"
     schedule: str | None = None
     user: str | None = None
     length: timedelta | None = None
@@ -53,38 +54,45 @@ def parse_oncall(text: str, schedules: list[str]) -> OnCallRequest:
         return _override(words[1:], schedules)
     if len(words) == 1:
         return OnCallRequest("schedule", schedule=_schedule(words[0], schedules))
-    raise UsageError(f"I don't understand `/oncall {from_slack(text)[:60]}`.\n{ONCALL_USAGE}")
+    raise UsageError(f"I don't understand `/oncall {code(from_slack(text), 60)}`.\n{ONCALL_USAGE}")
 
 
 def _override(words: list[str], schedules: list[str]) -> OnCallRequest:
     example = "for example `/oncall override primary @bob 4h`"
     if len(words) < 3:
-        raise UsageError(f"`/oncall override` needs a schedule, a person and how long, {example}.")
+        # `/oncall override [schedule]`: the form asks for the rest.
+        return OnCallRequest("override_form", _schedule(words[0], schedules) if words else None)
     schedule = _schedule(words[0], schedules)
     mention = MENTION.match(words[1])
     if not mention:
         raise UsageError(f"Name the person as a mention, {example}.")
-    rest = " ".join(words[2:])
-    until = UNTIL.match(rest)
+    length, until = parse_length(" ".join(words[2:]), example)
+    return OnCallRequest("override", schedule, mention.group(1), length=length, until=until)
+
+
+def parse_length(text: str, example: str) -> tuple[timedelta | None, tuple[str | None, int, int] | None]:
+    """How long an override lasts: a length ('4h', '1d') or `until 18:00` / `until 2026-12-24 09:00`."""
+    text = text.strip()
+    until = UNTIL.match(text)
     if until:
         day, hour, minute = until.group(1), int(until.group(2)), int(until.group(3))
         if hour > 23 or minute > 59:
             raise UsageError(f"{hour}:{minute:02d} is not a time of day.")
-        return OnCallRequest("override", schedule, mention.group(1), until=(day, hour, minute))
+        return None, (day, hour, minute)
     try:
-        length = parse_duration(rest, "the length")
+        length = parse_duration(text, "the length")
     except ValueError:
-        raise UsageError(f"`{rest[:40]}` is not a length like `4h` or `1d`, nor `until 18:00`; {example}.") from None
+        raise UsageError(f"`{code(text)}` is not a length like `4h` or `1d`, nor `until 18:00`; {example}.") from None
     if length > LONGEST_OVERRIDE:
         raise UsageError("An override lasts at most 31 days; change the schedule itself for longer.")
-    return OnCallRequest("override", schedule, mention.group(1), length=length)
+    return length, None
 
 
 def _schedule(word: str, schedules: list[str]) -> str:
     name = word.lower()
     if name not in schedules:
         known = ", ".join(f"`{s}`" for s in schedules) or "none are configured"
-        raise UsageError(f"There is no schedule `{from_slack(word)[:40]}`. The schedules are: {known}.")
+        raise UsageError(f"There is no schedule `{code(from_slack(word))}`. The schedules are: {known}.")
     return name
 
 
@@ -132,6 +140,6 @@ def parse_page(text: str) -> PageRequest:
     message = from_slack(words[1]).strip() if len(words) > 1 else ""
     if not message:
         raise UsageError(
-            f"Say what the page is about, for example `/page {from_slack(words[0])[:40]} Checkout is down`."
+            f"Say what the page is about, for example `/page {code(from_slack(words[0]))} Checkout is down`."
         )
     return PageRequest(target, message)

@@ -40,6 +40,7 @@ from bot.oncall.config import GROUP, SCHEDULE, USER, EscalationPolicy, OnCallBoo
 from bot.oncall.directory import OnCallDirectory, Paged
 from bot.pagerduty import PagerDutyConfig
 from bot.paging import notices
+from bot.text import code
 from bot.tickets import rules
 from bot.tickets.service import Actor, TicketService
 from bot.timers import PENDING, TimerRegistry
@@ -133,7 +134,7 @@ class PagingService:
         schedules = ", ".join(f"`{n}`" for n in sorted(self.book.schedules)) or "none"
         policies = ", ".join(f"`{n}`" for n in sorted(self.book.policies)) or "none"
         return (
-            f"`{target[:40]}` is not a person, a user group, a schedule or a policy. "
+            f"`{code(target)}` is not a person, a user group, a schedule or a policy. "
             f"Schedules: {schedules}. Policies: {policies}. Name a person as @name."
         )
 
@@ -268,7 +269,7 @@ class PagingService:
                 "clock_id": None,
                 "version": 0,
                 "due_at": now + timeout,
-                "dedupe_key": f"page:{page.id}:r{page.round}:l{page.level}",
+                "dedupe_key": _timeout_key(page.id, page.round, page.level),
                 "state": PENDING,
                 "data": {"page": page.id, "round": page.round, "level": page.level},
                 "created_at": now,
@@ -308,7 +309,8 @@ class PagingService:
 
     def acknowledge(self, user_id: str, page_id: int) -> Answer:
         def work(session: Session) -> Answer:
-            page = session.get(Page, page_id)
+            self._lock_timeouts(session, page_id)
+            page = session.get(Page, page_id, populate_existing=True)
             if page is None:
                 return Answer("That page no longer exists.", False)
             if page.state == ACKNOWLEDGED:
@@ -331,7 +333,8 @@ class PagingService:
 
     def decline(self, user_id: str, page_id: int) -> Answer:
         def work(session: Session) -> Answer:
-            page = session.get(Page, page_id)
+            self._lock_timeouts(session, page_id)
+            page = session.get(Page, page_id, populate_existing=True)
             if page is None:
                 return Answer("That page no longer exists.", False)
             if page.state != TRIGGERED:
@@ -365,6 +368,21 @@ class PagingService:
             return Answer(f"You declined {page.key}.", True)
 
         return self.database.transaction(work)
+
+    @staticmethod
+    def _lock_timeouts(session: Session, page_id: int) -> None:
+        """Take the page's pending timeout first, as the timer sweep does (it locks the timers it fires before it
+        writes anything else). One order for both, so an answer and a sweep moving the same page on wait for each
+        other instead of deadlocking; the one that waited then finds the page changed and runs again on it."""
+        locked = None
+        while True:
+            step = session.execute(select(Page.round, Page.level).where(Page.id == page_id)).first()
+            if step is None or tuple(step) == locked:
+                return
+            # While this waited, a sweep may have moved the page on to a new level: take that level's timeout too.
+            locked = tuple(step)
+            key = _timeout_key(page_id, step.round, step.level)
+            session.execute(select(Timer.id).where(Timer.dedupe_key == key).with_for_update()).all()
 
     def _notices(self, session: Session, page: Page, user_id: str) -> list[PageNotice]:
         return list(
@@ -409,9 +427,10 @@ class PagingService:
             notices.edit_dm(session, page, notice, now, "end", text, blocks)
         notices.announce(session, page, now, page.state, line)
         notices.touch_card(session, page, now)
+        # Only the current level's timeout can still be pending: the earlier ones fired to get here.
         session.execute(
             update(Timer)
-            .where(Timer.kind == ESCALATE, Timer.state == PENDING, Timer.dedupe_key.like(f"page:{page.id}:%"))
+            .where(Timer.dedupe_key == _timeout_key(page.id, page.round, page.level), Timer.state == PENDING)
             .values(state="cancelled")
             .execution_options(synchronize_session=False)
         )
@@ -426,6 +445,10 @@ def _next_level(page: Page) -> bool:
         page.round, page.level = page.round + 1, 0
         return True
     return False
+
+
+def _timeout_key(page_id: int, round_: int, level: int) -> str:
+    return f"page:{page_id}:r{round_}:l{level}"
 
 
 def _target_name(target: str) -> str:

@@ -50,9 +50,15 @@ def ticket_command(ack: Ack, command: dict[str, Any], context: BoltContext, resp
 
 
 def open_new_ticket_modal(services: Services, slash: payloads.SlashCommand, subject: str, respond: Respond) -> None:
-    modal = new_ticket_modal(Prefill(subject=subject), services.tickets.customers())
+    open_form(
+        services, slash.trigger_id, new_ticket_modal(Prefill(subject=subject), services.tickets.customers()), respond
+    )
+
+
+def open_form(services: Services, trigger_id: str | None, modal: dict[str, Any], respond: Respond) -> None:
+    """Open a modal for a slash command (after its ack); if Slack cannot, say so rather than fail silently."""
     try:
-        services.gateway.open_view(slash.trigger_id or "", modal)
+        services.gateway.open_view(trigger_id or "", modal)
     except SlackError as error:
         respond(
             response_type="ephemeral",

@@ -3,10 +3,13 @@
 from slack_bolt import App
 
 from bot.messages.modals import ADD_NOTE, NEW_TICKET
+from bot.messages.oncall import OVERRIDE
 from handlers.views.add_note import add_note_submitted
 from handlers.views.new_ticket import new_ticket_submitted
+from handlers.views.oncall_override import override_submitted
 
 
 def register(app: App) -> None:
     app.view(NEW_TICKET)(new_ticket_submitted)
     app.view(ADD_NOTE)(add_note_submitted)
+    app.view(OVERRIDE)(override_submitted)

@@ -159,3 +159,39 @@ def test_posted_messages_keep_their_ts(
     dispatcher.drain()
     kept = row(database, "kept")
     assert (kept.posted_channel, kept.posted_ts) == (GENERAL, slack.messages(GENERAL)[0]["ts"])
+
+
+def follow_up(database: Database, clock: MovableClock, after: str, key: str, text: str, *, as_: str) -> None:
+    with database.session() as session:
+        outbox.follow(
+            session,
+            now=clock.now(),
+            after=after,
+            dedupe_key=key,
+            method="chat.update" if as_ == "ts" else "chat.postMessage",
+            payload={"text": text},
+            ordering_key="k",
+            as_=as_,
+        )
+
+
+def test_a_follow_up_edits_or_answers_the_message_its_earlier_row_posted(
+    dispatcher: OutboxDispatcher, database: Database, slack: SlackStandIn, clock: MovableClock
+) -> None:
+    queue(database, clock, "first", "Paging @alice")
+    follow_up(database, clock, "first", "first:edit", "Paged @alice: acknowledged", as_="ts")
+    follow_up(database, clock, "first", "first:reply", "Acknowledged after 2m", as_="thread_ts")
+    assert dispatcher.drain().delivered == 3
+    (message,) = slack.messages(GENERAL)
+    assert message["text"] == "Paged @alice: acknowledged" and message["edited"]
+    assert [r["text"] for r in slack.replies(GENERAL, message["ts"])] == ["Acknowledged after 2m"]
+
+
+def test_a_follow_up_of_a_message_that_never_went_out_is_parked_not_sent_elsewhere(
+    dispatcher: OutboxDispatcher, database: Database, slack: SlackStandIn, clock: MovableClock
+) -> None:
+    queue(database, clock, "lost", "hello", channel="C0NOSUCH01")
+    follow_up(database, clock, "lost", "lost:edit", "edited", as_="ts")
+    assert dispatcher.drain().parked == 2
+    assert row(database, "lost:edit").last_error == "the message it follows (lost) was not posted"
+    assert slack.calls("chat.update") == []

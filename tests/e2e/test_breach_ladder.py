@@ -4,11 +4,10 @@ meets the target cancels the rest, and so does an acknowledged page."""
 from __future__ import annotations
 
 import tomllib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
-from app import Liaison
 from bot.clock import MovableClock
 from bot.config import LiaisonConfig
 from bot.errors import ConfigError
@@ -47,17 +46,9 @@ def config() -> LiaisonConfig:
     return LiaisonConfig.from_dict(tomllib.loads(POLICY_FILE))
 
 
-@pytest.fixture
-def tick(liaison: Liaison, clock: MovableClock, slack: SlackStandIn):  # noqa: ANN201
+@pytest.fixture(autouse=True)
+def manager(slack: SlackStandIn) -> None:
     slack.add_user(DAVE, "dave", real_name="Dave Manager")
-
-    def tick(**delta: float) -> None:
-        clock.advance(timedelta(**delta))
-        for _ in range(2):  # a step due now is swept in the next round, as the scheduler's next run would
-            liaison.services.sweep.run()
-        liaison.services.dispatcher.drain()
-
-    return tick
 
 
 def ladder_lines(slack: SlackStandIn, channel: str) -> list[str]:

@@ -13,6 +13,7 @@ from app import Liaison
 from bot.clock import MovableClock
 from bot.config import LiaisonConfig
 from bot.local.driver import SlackDriver
+from bot.local.standin import SlackStandIn
 from tests.slack_fixtures import AGENTS, ALICE, BOB, CAROL, QUEUE
 
 START = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # Tuesday 10:00 in New York
@@ -128,3 +129,16 @@ def test_bad_oncall_requests_get_a_clear_answer(driver: SlackDriver) -> None:
         driver, "override primary <@U0CAROL01> 2h", user=CAROL
     )
     assert "`/oncall primary`" in oncall(driver, "help")
+
+
+def test_an_override_from_the_form(driver: SlackDriver, slack: SlackStandIn, liaison: Liaison) -> None:
+    assert driver.command(ALICE, "override primary", command="/oncall").status == 200
+    (form,) = slack.view_stack(ALICE)
+    assert form["callback_id"] == "oncall_override"
+    wrong = driver.submit_view(ALICE, {"person": {"value": CAROL}, "length": {"value": "forever"}})
+    assert "is not a length like `4h`" in wrong.json()["errors"]["length"]
+    done = driver.submit_view(ALICE, {"person": {"value": CAROL}, "length": {"value": "until 18:00"}})
+    assert done.json()["response_action"] == "update"
+    assert "<@U0CAROL01> is on call for *primary* from" in str(slack.view_stack(ALICE)[0]["blocks"])
+    assert liaison.services.oncall.on_call("primary") == (CAROL,)
+    assert "Only support agents can change who is on call" in oncall(driver, "override", user=CAROL)

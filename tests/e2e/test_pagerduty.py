@@ -7,13 +7,12 @@ import json
 import threading
 import tomllib
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
-from app import Liaison
 from bot.clock import MovableClock
 from bot.config import LiaisonConfig
 from bot.errors import ConfigError
@@ -99,16 +98,6 @@ def config(pagerduty: Recorder) -> LiaisonConfig:
     return LiaisonConfig.from_dict(tomllib.loads(policy_file(pagerduty.url)))
 
 
-@pytest.fixture
-def tick(liaison: Liaison, clock: MovableClock):  # noqa: ANN201
-    def tick(**delta: float) -> None:
-        clock.advance(timedelta(**delta))
-        liaison.services.sweep.run()
-        liaison.services.dispatcher.drain()
-
-    return tick
-
-
 def test_trigger_acknowledge_resolve_in_order_keyed_by_the_ticket(
     driver: SlackDriver, slack: SlackStandIn, tick, pagerduty: Recorder
 ) -> None:
@@ -157,3 +146,17 @@ def test_a_policy_without_pagerduty_sends_nothing_and_a_missing_key_stops_start_
         LiaisonConfig.from_dict(tomllib.loads(policy_file("x").replace("[pagerduty]", "[elsewhere]")))
     with pytest.raises(ConfigError, match="pagerduty.routing_key"):
         LiaisonConfig.from_dict(tomllib.loads(policy_file("x").replace(ROUTING_KEY, "short")))
+
+
+def test_an_event_pagerduty_refuses_is_parked_with_its_reason(
+    driver: SlackDriver, slack: SlackStandIn, tick, pagerduty: Recorder
+) -> None:
+    pagerduty.failures = [400]
+    open_ticket(driver, ALICE, "Checkout down")
+    driver.command(ALICE, "escalate T-1 support")
+    tick(seconds=0)
+    tick(minutes=5)
+    assert pagerduty.requests == 1 and pagerduty.events == []
+    parked = driver.command(ALICE, "outbox").json()["text"]
+    assert "`pagerduty:PG-1:trigger` pagerduty.enqueue: *PagerDuty refused the event (400)" in parked
+    assert len(slack.messages(slack.dm_channel(BOB))) == 1, "the Slack page went out regardless"

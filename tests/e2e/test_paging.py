@@ -3,17 +3,21 @@ buttons and bad input, each DM and thread line delivered once, through signed re
 
 from __future__ import annotations
 
+import threading
 import tomllib
-from datetime import UTC, datetime, timedelta
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
 
-from app import Liaison
 from bot.clock import MovableClock
 from bot.config import LiaisonConfig
+from bot.db import Database
 from bot.local.driver import SlackDriver
 from bot.local.standin import SlackStandIn
 from bot.messages.paging import ACKNOWLEDGE, DECLINE
+from models import Page
 from tests.e2e.helpers import block_texts, card, open_ticket, thread
 from tests.slack_fixtures import AGENTS, ALICE, BOB, CAROL, GENERAL, QUEUE
 
@@ -64,23 +68,13 @@ def config() -> LiaisonConfig:
     return LiaisonConfig.from_dict(tomllib.loads(POLICY_FILE))
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def people(slack: SlackStandIn) -> SlackStandIn:
     slack.add_user(DAVE, "dave", real_name="Dave Manager")
     slack.add_user(ERIN, "erin", real_name="Erin Nights")
     slack.add_usergroup(LEADS, "support-leads", [BOB, DAVE])
     slack.add_usergroup(EMPTY, "nobody-here", [])
     return slack
-
-
-@pytest.fixture
-def tick(liaison: Liaison, clock: MovableClock, people: SlackStandIn):  # noqa: ANN201
-    def tick(**delta: float) -> None:
-        clock.advance(timedelta(**delta))
-        liaison.services.sweep.run()
-        liaison.services.dispatcher.drain()
-
-    return tick
 
 
 def dms(slack: SlackStandIn, user: str) -> list[dict]:
@@ -231,6 +225,8 @@ def test_bad_page_requests_get_a_clear_answer(driver: SlackDriver, slack: SlackS
     nobody = driver.command(ALICE, "<!subteam^S0EMPTY01|@nobody-here> anyone?", command="/page").json()["text"]
     assert nobody.startswith("Nobody to page:") and "Nothing was sent" in nobody
     assert "Say what the page is about" in driver.command(ALICE, "primary", command="/page").json()["text"]
+    typed = driver.command(ALICE, "<x&y>` help", command="/page").json()["text"]
+    assert typed.startswith("`&lt;x&amp;y&gt;'` is not a person"), "what was typed comes back as typed, inertly"
     assert "pages someone" in driver.command(ALICE, "", command="/page").json()["text"]
     refused = driver.command(CAROL, "primary help", command="/page").json()["text"]
     assert "Only support agents can page" in refused
@@ -264,3 +260,33 @@ def test_app_home_shows_my_on_call_shifts(driver: SlackDriver, slack: SlackStand
     assert "Your on-call shifts, next 7 days" in home and "*primary*: <!date^1796137200^" in home
     driver.app_home_opened(ERIN)
     assert "Your on-call shifts" not in block_texts(slack.home_view(ERIN)["blocks"]), "Erin is not an agent"
+
+
+def test_two_people_acknowledging_at_the_same_moment_one_wins_and_the_other_is_told_who(
+    driver: SlackDriver, slack: SlackStandIn, tick, database: Database
+) -> None:
+    tick(seconds=0)
+    for n in range(1, 9):
+        started = driver.command(ALICE, f"leads Outage {n}", command="/page", channel_id=GENERAL).json()["text"]
+        assert f"PG-{n}: paging" in started
+    tick(seconds=0)
+    for bob_dm, dave_dm in zip(dms(slack, BOB), dms(slack, DAVE), strict=True):
+        start = threading.Barrier(2)
+
+        def press(user: str, ts: str, start: threading.Barrier = start) -> int:
+            start.wait()  # both requests leave together
+            return driver.click(user, ACKNOWLEDGE, channel=slack.dm_channel(user), message_ts=ts).status
+
+        with ThreadPoolExecutor(2) as pool:
+            statuses = list(pool.map(press, (BOB, DAVE), (bob_dm["ts"], dave_dm["ts"])))
+        assert statuses == [200, 200]
+    with database.session() as session:
+        winners = dict(session.execute(select(Page.id, Page.acked_by)).tuples().all())
+    answers = [p["body"]["text"] for p in slack.response_posts()]
+    for n in range(1, 9):
+        assert winners[n] in (BOB, DAVE)
+        assert len([a for a in answers if a.startswith(f"You acknowledged PG-{n}:")]) == 1
+        assert len([a for a in answers if f"PG-{n} was already acknowledged by <@{winners[n]}>" in a]) == 1
+    tick(seconds=0)
+    lines = [r["text"] for m in slack.messages(GENERAL) for r in slack.replies(GENERAL, m["ts"])]
+    assert len([t for t in lines if "acknowledged by" in t]) == 8

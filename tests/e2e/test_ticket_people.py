@@ -4,11 +4,10 @@ breaches, listed by `/ticket show`."""
 from __future__ import annotations
 
 import tomllib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
-from app import Liaison
 from bot.clock import MovableClock
 from bot.config import LiaisonConfig
 from bot.local.driver import SlackDriver
@@ -37,16 +36,6 @@ def clock() -> MovableClock:
 @pytest.fixture
 def config() -> LiaisonConfig:
     return LiaisonConfig.from_dict(tomllib.loads(POLICY_FILE))
-
-
-@pytest.fixture
-def tick(liaison: Liaison, clock: MovableClock):  # noqa: ANN201
-    def tick(**delta: float) -> None:
-        clock.advance(timedelta(**delta))
-        liaison.services.sweep.run()
-        liaison.services.dispatcher.drain()
-
-    return tick
 
 
 def said(driver: SlackDriver, text: str, user: str = ALICE) -> str:
