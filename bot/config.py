@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import ConfigError
+from bot.incidents.config import IncidentConfig, parse_incidents
 from bot.oncall.config import USER, OnCallBook, parse_oncall, target_kind
 from bot.pagerduty import PagerDutyConfig
 from bot.sla.config import parse_calendars, parse_policies
@@ -29,6 +30,7 @@ class LiaisonConfig:
     sla: PolicyBook = field(default_factory=PolicyBook)
     oncall: OnCallBook = field(default_factory=OnCallBook)
     pagerduty: PagerDutyConfig | None = None
+    incidents: IncidentConfig = field(default_factory=IncidentConfig)
 
     @classmethod
     def load(cls, path: Path) -> LiaisonConfig:
@@ -68,7 +70,10 @@ class LiaisonConfig:
         pagerduty = PagerDutyConfig.parse(_table(data, "pagerduty", source))
         if pagerduty is None and (uses := sorted(n for n, p in oncall.policies.items() if p.pagerduty)):
             raise ConfigError(f"{source}: policy {uses[0]!r} pages PagerDuty, but there is no [pagerduty] routing_key.")
-        return cls(queue, emoji, usergroup, channel, frozenset(admins), sla, oncall, pagerduty)
+        incidents = parse_incidents(
+            _table(data, "incidents", source), schedules=oncall.schedules, policies=oncall.policies
+        )
+        return cls(queue, emoji, usergroup, channel, frozenset(admins), sla, oncall, pagerduty, incidents)
 
 
 def _check_ladders(sla: PolicyBook, oncall: OnCallBook, source: str) -> None:

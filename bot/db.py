@@ -90,7 +90,8 @@ def lost_race(error: Exception) -> bool:
 
 
 def insert_new(session: Session, model: type, values: dict, *, unique: str) -> bool:
-    """INSERT one row unless a row with the same `unique` column value exists; True when inserted.
+    """INSERT one row unless a row with the same `unique` value exists (a column, or "a, b" for a composite unique
+    key); True when inserted.
 
     One statement on SQLite and PostgreSQL alike, so a duplicate costs no prior SELECT and cannot race.
     """
@@ -129,8 +130,9 @@ def _insert_ignoring(model: type, unique: str, columns: tuple[str, ...], *, retu
     table = model.__table__  # type: ignore[attr-defined]
     names = sorted(set(columns) | _defaults(model).keys())
     quoted = ", ".join(f'"{n}"' for n in names)
+    conflict = ", ".join(f'"{c.strip()}"' for c in unique.split(","))  # one column, or a composite unique key
     sql = (
         f'INSERT INTO "{table.name}" ({quoted}) VALUES ({", ".join(":" + n for n in names)}) '
-        f'ON CONFLICT ("{unique}") DO NOTHING' + (" RETURNING id" if returning else "")
+        f"ON CONFLICT ({conflict}) DO NOTHING" + (" RETURNING id" if returning else "")
     )
     return text(sql).bindparams(*(bindparam(n, type_=table.c[n].type) for n in names))

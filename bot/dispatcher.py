@@ -31,6 +31,8 @@ from bot.outbox import (
     PENDING,
     PLAIN,
     POST,
+    RENDER,
+    SUBJECT,
     Claimed,
     DrainResult,
     Rejected,
@@ -54,6 +56,11 @@ MAX_BACKOFF = timedelta(minutes=5)
 SEARCH_MARGIN = timedelta(seconds=60)
 
 CardRenderer = Callable[[Session, Ticket, datetime], tuple[str, list[dict[str, Any]]]]
+# Renders a message from its subject (by id) as it is at delivery: the call's arguments (text and blocks, a topic).
+Renderer = Callable[[Session, int, datetime], dict[str, Any]]
+# A follow-up whose earlier row does not exist yet (an incident channel still being created) waits this long between
+# looks, and is parked if it is still waiting after ANCHOR_WAIT.
+ANCHOR_RETRY, ANCHOR_WAIT = timedelta(seconds=2), timedelta(hours=1)
 # Rows whose method is not Slack's go to an adapter: args in, the answer out; it raises RetryLater or Rejected.
 Adapter = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -73,6 +80,7 @@ class OutboxDispatcher:
         call_time: timedelta = CALL_TIME,
         gates: SlackGates | None = None,
         adapters: dict[str, Adapter] | None = None,
+        renderers: dict[str, Renderer] | None = None,
     ) -> None:
         self.database = database
         self.gateway = gateway
@@ -83,6 +91,7 @@ class OutboxDispatcher:
         self.call_time = call_time
         self.gates = gates or SlackGates(clock)
         self.adapters = adapters or {}
+        self.renderers = renderers or {}
         # One drain at a time per process (the scheduler and the local console may both ask); across processes the
         # leases keep drains apart.
         self._lock = threading.Lock()
@@ -207,9 +216,11 @@ class OutboxDispatcher:
         try:
             if claimed.role == FOLLOW:
                 if (waiting := self._follow_args(claimed, owner)) is not None:
-                    return waiting
+                    return None if waiting == PENDING else waiting
             elif claimed.role != PLAIN and (parked := self._card_args(claimed, owner)) is not None:
                 return parked
+            if RENDER in claimed.args:
+                self._render_args(claimed)
             if not self.gates.open_for(claimed.method, claimed.channel) or not self.gates.spend(
                 claimed.method, claimed.channel
             ):
@@ -224,6 +235,12 @@ class OutboxDispatcher:
             log.exception("outbox %s: unexpected error", claimed.dedupe_key)
             return self._count_failure(claimed, owner, f"{type(error).__name__}: {error}")
         return self._delivered(claimed, owner, response)
+
+    def _render_args(self, claimed: Claimed) -> None:
+        """Fill in a rendered-at-delivery message's arguments from its subject as it is now."""
+        kind, subject = claimed.args.pop(RENDER), claimed.args.pop(SUBJECT)
+        with self.database.session() as session:
+            claimed.args.update(self.renderers[kind](session, int(subject), self.clock.now()))
 
     def _deliver_elsewhere(self, claimed: Claimed, owner: str) -> str:
         """A row for another service (PagerDuty): its own retries, never Slack's gates or pace."""
@@ -254,17 +271,24 @@ class OutboxDispatcher:
         return self._delivered(claimed, owner, response)
 
     def _follow_args(self, claimed: Claimed, owner: str) -> str | None:
-        """Point a follow-up at the message its earlier row posted; PARKED if that never went out, None when ready.
+        """Point a follow-up at the message its earlier row posted; None when ready, PENDING when the earlier row is
+        not there yet (handed back to look again shortly), PARKED if it never went out.
 
-        The earlier row shares the follow-up's ordering key, so it has been settled by now, one way or the other.
+        An earlier row sharing the follow-up's ordering key has been settled by now, one way or the other; one that is
+        written later (an incident channel's anchor, written once the channel exists) is waited for, up to ANCHOR_WAIT.
         """
         after, as_ = claimed.args.pop(AFTER, None), claimed.args.pop(AS, "ts")
+        now = self.clock.now()
         with self.database.session() as session:
             earlier = session.execute(
                 select(OutboxMessage.state, OutboxMessage.posted_channel, OutboxMessage.posted_ts).where(
                     OutboxMessage.dedupe_key == after
                 )
             ).first()
+            if (earlier is None or earlier.state == PENDING) and now - claimed.created_at < ANCHOR_WAIT:
+                # Not there yet (an incident's channel is still being created): look again shortly, untried.
+                self._settle(session, claimed.id, owner, next_attempt_at=now + ANCHOR_RETRY)
+                return PENDING
             if earlier is None or earlier.state != DELIVERED or not earlier.posted_ts:
                 reason = f"the message it follows ({after}) was not posted"
                 self._settle(session, claimed.id, owner, state=PARKED, last_error=reason)

@@ -35,6 +35,9 @@ PLAIN, CARD_POST, CARD_UPDATE, CARD_THREAD = "plain", "card_post", "card_update"
 # is in the payload under AFTER, and AS says whether its ts is the message to edit ("ts") or the thread ("thread_ts").
 FOLLOW = "follow"
 AFTER, AS = "_after", "_as"
+# A message rendered when it is delivered, not when queued (an incident's pinned summary, kept current): the
+# payload names a renderer under RENDER and its subject's id under SUBJECT, and the dispatcher fills text and blocks.
+RENDER, SUBJECT = "_render", "_subject"
 POST = "chat.postMessage"
 
 

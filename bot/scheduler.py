@@ -39,6 +39,7 @@ def build_scheduler(
         id="sla-sweep",
         replace_existing=True,
     )
+    scheduler.add_job(_provision, "interval", seconds=1, args=[services], id="incident-channels", replace_existing=True)
     # Each feed has its own refresh period; this only looks for feeds that are due (one query per feed). The first
     # run is at start-up, so a new deployment knows its iCalendar schedules at once.
     scheduler.add_job(
@@ -52,6 +53,12 @@ def build_scheduler(
     )
     scheduler.add_job(_housekeeping, "interval", hours=1, args=[services], id="housekeeping", replace_existing=True)
     return scheduler
+
+
+def _provision(services: Services) -> None:
+    created = services.channels.run()
+    if created:
+        log.info("incidents: %s channel(s) created", created)
 
 
 def _sync_feeds(services: Services) -> None:

@@ -12,6 +12,8 @@ from bot.config import LiaisonConfig
 from bot.db import Database
 from bot.dispatcher import OutboxDispatcher
 from bot.gateway import SlackGateway
+from bot.incidents.provision import ChannelProvisioner
+from bot.incidents.service import IncidentService
 from bot.oncall.directory import OnCallDirectory
 from bot.oncall.sync import FeedSync
 from bot.paging.glance import EscalationPoint
@@ -43,6 +45,8 @@ class Services:
     paging: PagingService
     escalation: EscalationPoint
     people: TicketPeople
+    incidents: IncidentService
+    channels: ChannelProvisioner
 
     @classmethod
     def build(cls, *, config: LiaisonConfig, clock: Clock, database: Database, client: WebClient) -> Services:
@@ -57,6 +61,8 @@ class Services:
         people = TicketPeople(tickets)
         people.register()
         escalation = EscalationPoint(database, config.oncall, oncall)
+        incidents = IncidentService(database, clock, config, tickets, paging)
+        incidents.register()
         return cls(
             config=config,
             clock=clock,
@@ -68,8 +74,9 @@ class Services:
                 database,
                 gateway,
                 clock,
-                render_card=cards.renderer(tickets.sla.book, escalation.line),
+                render_card=cards.renderer(tickets.sla.book, escalation.line, incidents.card_line),
                 adapters={pagerduty.METHOD: pagerduty.send},
+                renderers={"incident_summary": incidents.render_summary, "incident_topic": incidents.render_topic},
             ),
             reactions=MessageIntake(tickets, gateway),
             timers=timers,
@@ -79,6 +86,8 @@ class Services:
             paging=paging,
             escalation=escalation,
             people=people,
+            incidents=incidents,
+            channels=ChannelProvisioner(database, clock, gateway, config.incidents, incidents),
         )
 
     def actor(self, user_id: str) -> Actor:

@@ -2,6 +2,7 @@
 
 from models.base import Base
 from models.customer import Customer
+from models.incident import Incident, IncidentEvent, IncidentRole, IncidentTicket
 from models.oncall import OnCallOverride, ScheduleFeed
 from models.outbox import OutboxMessage
 from models.page import Page, PageNotice
@@ -13,6 +14,10 @@ __all__ = [
     "AppliedRequest",
     "Base",
     "Customer",
+    "Incident",
+    "IncidentEvent",
+    "IncidentRole",
+    "IncidentTicket",
     "OnCallOverride",
     "OutboxMessage",
     "Page",

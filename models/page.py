@@ -14,6 +14,9 @@ class Page(Base):
 
     id: Mapped[intpk]
     ticket_id: Mapped[int | None] = mapped_column(BigIntId, ForeignKey("tickets.id"))
+    # A page about an incident (its customer liaison); `purpose` says what acknowledging it means.
+    incident_id: Mapped[int | None] = mapped_column(BigIntId, ForeignKey("incidents.id"))
+    purpose: Mapped[str | None] = mapped_column(String(32))
     # What the page is about, as the people paged read it (the ticket's key and subject, or the /page message).
     title: Mapped[str] = mapped_column(String(250))
     reason: Mapped[str] = mapped_column(Text, default="")

@@ -97,6 +97,7 @@ def tick(liaison: Liaison, clock: MovableClock):  # noqa: ANN201 - a small calla
         clock.advance(timedelta(**delta))
         while liaison.services.sweep.run():
             pass
+        liaison.services.channels.run()
         liaison.services.dispatcher.drain()
 
     return tick

@@ -72,9 +72,10 @@ def run_local(settings: Settings, *, stdin: TextIO = sys.stdin, stdout: TextIO =
 
 
 def _fire_and_deliver(liaison: Liaison) -> None:
-    """What fell due after the person's action or `:wait` (timers, then messages), at once rather than at the
-    scheduler's next run, so the console shows it before the next prompt."""
+    """What fell due after the person's action or `:wait` (timers, incident channels, then messages), at once
+    rather than at the scheduler's next run, so the console shows it before the next prompt."""
     liaison.services.sweep.run()
+    liaison.services.channels.run()
     liaison.services.dispatcher.drain()
 
 

@@ -28,6 +28,7 @@ from bot.local.standin_blocks import (
     random_id,
     with_generated_ids,
 )
+from bot.local.standin_channels import ChannelsMethods
 from bot.local.standin_views import ViewsMethods
 
 __all__ = [
@@ -65,7 +66,7 @@ def _user_list(value: Any) -> list[str]:
     return [u.strip() for u in str(value or "").split(",") if u.strip()]
 
 
-class WebApiMethods(ViewsMethods):
+class WebApiMethods(ChannelsMethods, ViewsMethods):
     """Slack Web API methods (``_api_<method>``) over the workspace state; all run with the state's lock held."""
 
     def _api_method(self, method: str) -> Callable[[Record], Record] | None:
@@ -84,6 +85,7 @@ class WebApiMethods(ViewsMethods):
             channel = self._channels.get("D" + target[1:]) or {"id": "D" + target[1:], "is_im": True}
         else:
             channel = self._channel(target)
+        need(not channel.get("is_archived"), "is_archived")
         content = self._content(a)
         need(self._bot_in(channel), "not_in_channel")
         thread_ts = self._thread_root(channel["id"], a["thread_ts"]) if a.get("thread_ts") else None

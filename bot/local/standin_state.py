@@ -36,6 +36,7 @@ class WorkspaceState:
         self._members: dict[str, list[str]] = {}
         self._messages: dict[str, dict[str, Record]] = {}  # channel -> ts -> message, in posting order
         self._ephemerals: list[Record] = []
+        self._pins: dict[str, dict[str, Record]] = {}  # channel -> pinned ts -> {created, created_by}, in pin order
         self._stacks: dict[str | None, list[Record]] = {}  # user -> open modals, bottom first
         self._homes: dict[str, Record] = {}
         self._usergroups: dict[str, list[str]] = {}

@@ -136,8 +136,6 @@ def _tables(data: Mapping[str, Any], name: str) -> dict[str, dict[str, Any]]:
 
 def _schedule(name: str, table: dict[str, Any]) -> ScheduleSpec:
     key = f"oncall.schedules.{name}"
-    if USER_ID.match(name.upper()) or USERGROUP_ID.match(name.upper()):
-        raise ConfigError(f"{key}: the name looks like a Slack id; pick a word such as 'primary'.")
     zone = _zone(table.get("timezone"), f"{key}.timezone")
     layers = table.get("layers")
     if not isinstance(layers, list) or not layers or not all(isinstance(layer, dict) for layer in layers):

@@ -22,6 +22,7 @@ Rules a team relies on, decided here:
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -83,6 +84,8 @@ class PagingService:
         self.book = book
         self.directory = directory
         self.tickets = tickets
+        # Called in the acknowledging unit of work (an incident makes whoever acknowledges its liaison page liaison).
+        self.acknowledged: list[Callable[[Session, Page, str, datetime], None]] = []
 
     def register(self, timers: TimerRegistry) -> None:
         timers.register(ESCALATE, self._fire)
@@ -327,6 +330,8 @@ class PagingService:
             mine[-1].answer, mine[-1].answered_at = ACKNOWLEDGED_ANSWER, now
             self._stop(session, page, now, msg.acknowledged_text(page, msg.waited(page)))
             notices.pagerduty_event(session, self.pagerduty, page, now, "acknowledge")
+            for hook in self.acknowledged:
+                hook(session, page, user_id, now)
             return Answer(f"You acknowledged {page.key}: {msg.subject(page)}. The escalation has stopped.", True)
 
         return self.database.transaction(work)

@@ -80,12 +80,13 @@ def sla_lines(session: Session, ticket: Ticket, now: datetime, book: PolicyBook)
 
 
 def renderer(
-    book: PolicyBook, escalation: Callable[[Session, Ticket, datetime], str | None] | None = None
+    book: PolicyBook, *extra: Callable[[Session, Ticket, datetime], str | None]
 ) -> Callable[[Session, Ticket, datetime], tuple[str, list[dict[str, Any]]]]:
-    """The outbox's card renderer: the card as the ticket, its SLA clocks and its escalation are at delivery."""
+    """The outbox's card renderer: the card as the ticket and its SLA clocks are at delivery, with the lines other
+    features add (its escalation point, its incident)."""
 
     def render(session: Session, ticket: Ticket, now: datetime) -> tuple[str, list[dict[str, Any]]]:
-        line = escalation(session, ticket, now) if escalation is not None else None
-        return ticket_card(ticket, sla_lines(session, ticket, now, book), line)
+        lines = [line for add in extra if (line := add(session, ticket, now))]
+        return ticket_card(ticket, sla_lines(session, ticket, now, book), "\n".join(lines) or None)
 
     return render

@@ -43,6 +43,8 @@ SHAPES: dict[str, tuple[bool, str | None, str]] = {
     "escalate": (True, "", "/ticket escalate T-12 support Customer cannot log in since 9:00"),
     "responder": (True, "the person, as @name", "/ticket responder T-12 @bob"),
     "stakeholder": (True, "the person, as @name", "/ticket stakeholder T-12 @dave"),
+    "link": (True, "the incident", "/ticket link T-12 INC-7"),
+    "incident": (True, None, "/ticket incident T-12"),
 }
 ALIASES = {
     "page": "escalate",

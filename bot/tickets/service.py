@@ -266,6 +266,11 @@ class TicketService:
 
         return self._apply(key, request, work)
 
+    def set_status_in(self, session: Session, actor: Actor, ticket: Ticket, status: str) -> None:
+        """A status change in the caller's unit of work (an incident resolving its linked tickets together)."""
+        old, ticket.status = ticket.status, rules.parse_status(status)
+        self._changed(session, ticket, rules.STATUS_CHANGE, actor, old=old, new=ticket.status)
+
     def reply(self, actor: Actor, key: str, text: str, *, request: str | None = None) -> Change:
         """Record a public reply to the customer; a reply to a new ticket opens it."""
 

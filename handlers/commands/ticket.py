@@ -10,7 +10,9 @@ from slack_bolt import Ack, BoltContext, Respond
 
 from bot.errors import PermissionDenied, UserFacingError
 from bot.gateway import SlackError
+from bot.incidents.commands import link_args
 from bot.messages import tickets as views_of
+from bot.messages.incident_forms import declare_modal
 from bot.messages.modals import Prefill, new_ticket_modal
 from bot.messages.paging import started_answer
 from bot.messages.people import people_line
@@ -40,6 +42,11 @@ def ticket_command(ack: Ack, command: dict[str, Any], context: BoltContext, resp
         if parsed.name == "new":
             ack()
             open_new_ticket_modal(services, slash, parsed.arg, respond)
+            return
+        if parsed.name == "incident":
+            ticket = services.tickets.for_change(services.actor(slash.user), parsed.key or "")
+            ack()
+            open_form(services, slash.trigger_id, declare_modal(ticket.subject, ticket.key), respond)
             return
         call = Call(services.actor(slash.user), parsed, slash.key)
         text, blocks = SUBCOMMANDS[parsed.name](services, call)
@@ -142,6 +149,11 @@ def _stakeholder(services: Services, call: Call) -> Reply:
     return services.people.add(call.actor, call.parsed.key, call.parsed.arg, "stakeholder"), None
 
 
+def _link(services: Services, call: Call) -> Reply:
+    ticket, incident = link_args(f"{call.parsed.key} {call.parsed.arg}")
+    return services.incidents.link(call.actor, incident, [ticket]), None
+
+
 def _outbox(services: Services, call: Call) -> Reply:
     if not services.is_admin(call.actor.user_id):
         raise PermissionDenied("Only support agents and admins can read the outbox.")
@@ -170,4 +182,5 @@ SUBCOMMANDS: dict[str, Callable[[Services, Call], Reply]] = {
     "escalate": _escalate,
     "responder": _responder,
     "stakeholder": _stakeholder,
+    "link": _link,
 }

@@ -1,0 +1,1 @@
+"""Incidents: declare, roles, linked tickets, the customer liaison."""

@@ -1,0 +1,607 @@
+"""Incidents: declare, roles with history, linked tickets, updates, severity and status, resolve.
+
+Rules a team relies on, decided here:
+
+- Declaring writes the incident, its commander (the declarer) and the first timeline event in one unit of work;
+  its Slack channel is created afterwards by the provisioning job (bot/incidents/provision.py), exactly once.
+  Everything meant for the incident's channel is queued as a follow-up of the channel's anchor row and waits for it.
+- A role has one holder at a time; handing it over ends the previous holder's row (history is kept with who
+  assigned it and when). Only the commander or an incident admin assigns roles.
+- Declaring at, or raising to, a major severity makes the on-call of the liaison schedule customer liaison (unless
+  someone already holds the role) and pages them; if a later level of the liaison policy acknowledges instead,
+  that person takes the role over.
+- Linked tickets are counted in SQL (tickets, distinct customers, by tier and priority) whenever the pinned summary
+  is rendered, which happens when its update is delivered: the summary never shows an older count.
+- Resolving changes every linked ticket in the same unit of work (an event, and the configured status), and DMs each
+  assignee one list of their linked tickets.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot import outbox
+from bot.clock import Clock
+from bot.config import LiaisonConfig
+from bot.db import Database, insert_new
+from bot.errors import PermissionDenied, UsageError
+from bot.incidents.config import COMMANDER, LIAISON, SEVERITIES, STATUSES
+from bot.messages import incidents as msg
+from bot.paging.service import PagingService, Started
+from bot.tickets import rules
+from bot.tickets.cards import post_in_thread, update_card
+from bot.tickets.service import Actor, TicketService
+from models import Customer, Incident, IncidentEvent, IncidentRole, IncidentTicket, Page, Ticket
+
+OPEN_STATUSES = tuple(s for s in STATUSES if s != "resolved")
+LIAISON_PAGE = "liaison"
+
+
+class IncidentNotFound(UsageError):
+    def __init__(self, key: str) -> None:
+        super().__init__(f"There is no incident {key}. `/incident status` lists the open ones.")
+
+
+@dataclass(frozen=True)
+class Counts:
+    tickets: int
+    customers: int
+    by_tier: dict[str, int]
+    by_priority: dict[str, int]
+
+
+def parse_key(text: str) -> int:
+    cleaned = text.strip().upper().removeprefix("INC-").removeprefix("INC").removeprefix("#")
+    if not cleaned.isdigit():
+        raise UsageError(f"`{text[:30]}` is not an incident key. Incident keys look like `INC-7`.")
+    return int(cleaned)
+
+
+class IncidentService:
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        config: LiaisonConfig,
+        tickets: TicketService,
+        paging: PagingService,
+    ) -> None:
+        self.database = database
+        self.clock = clock
+        self.config = config.incidents
+        self.oncall = config.oncall
+        self.tickets = tickets
+        self.paging = paging
+
+    def register(self) -> None:
+        self.paging.acknowledged.append(self._page_acknowledged)
+
+    # Reading
+
+    def get(self, session: Session, key: str) -> Incident:
+        incident = session.get(Incident, parse_key(key))
+        if incident is None:
+            raise IncidentNotFound(f"INC-{parse_key(key)}")
+        return incident
+
+    def in_channel(self, channel: str | None) -> Incident | None:
+        if not channel:
+            return None
+        with self.database.session() as session:
+            return session.scalar(select(Incident).where(Incident.channel_id == channel))
+
+    @staticmethod
+    def roles(session: Session, incident_id: int) -> dict[str, str]:
+        rows = session.execute(
+            select(IncidentRole.role, IncidentRole.user_id)
+            .where(IncidentRole.incident_id == incident_id, IncidentRole.ended_at.is_(None))
+            .order_by(IncidentRole.id)
+        )
+        return dict(rows.tuples().all())
+
+    @staticmethod
+    def counts(session: Session, incident_id: int) -> Counts:
+        linked = select(IncidentTicket.ticket_id).where(IncidentTicket.incident_id == incident_id)
+        base = select(Ticket).join(Customer).where(Ticket.id.in_(linked)).subquery()
+        total, customers = session.execute(
+            select(func.count(), func.count(func.distinct(base.c.customer_id))).select_from(base)
+        ).one()
+        tiers = session.execute(
+            select(Customer.tier, func.count())
+            .join(Ticket, Ticket.customer_id == Customer.id)
+            .where(Ticket.id.in_(linked))
+            .group_by(Customer.tier)
+        )
+        priorities = session.execute(
+            select(Ticket.priority, func.count()).where(Ticket.id.in_(linked)).group_by(Ticket.priority)
+        )
+        return Counts(total, customers, dict(tiers.tuples().all()), dict(priorities.tuples().all()))
+
+    # Rendered when delivered (the outbox's renderers) and on the ticket card
+
+    def render_summary(self, session: Session, incident_id: int, now: datetime) -> dict[str, Any]:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        recent = session.scalars(
+            select(Ticket)
+            .join(IncidentTicket, IncidentTicket.ticket_id == Ticket.id)
+            .where(IncidentTicket.incident_id == incident_id)
+            .order_by(IncidentTicket.id.desc())
+            .limit(msg.LISTED)
+        ).all()
+        counts = self.counts(session, incident_id)
+        return msg.summary(incident, self.roles(session, incident_id), counts, recent, now)
+
+    def render_topic(self, session: Session, incident_id: int, now: datetime) -> dict[str, Any]:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        return msg.topic(incident, self.roles(session, incident_id))
+
+    @staticmethod
+    def card_line(session: Session, ticket: Ticket, now: datetime) -> str | None:
+        linked = select(IncidentTicket.incident_id).where(IncidentTicket.ticket_id == ticket.id)
+        incidents = session.scalars(select(Incident).where(Incident.id.in_(linked)).order_by(Incident.id)).all()
+        return msg.card_line(incidents)
+
+    def open_incidents(self) -> list[msg.IncidentLine]:
+        with self.database.session() as session:
+            rows = session.scalars(select(Incident).where(Incident.status.in_(OPEN_STATUSES)))
+            found = [
+                msg.IncidentLine(i, self.roles(session, i.id), self.counts(session, i.id), self.clock.now())
+                for i in rows
+            ]
+        return sorted(found, key=lambda line: (SEVERITIES.index(line.incident.severity), line.incident.created_at))
+
+    def timeline(self, key: str) -> str:
+        with self.database.session() as session:
+            incident = self.get(session, key)
+            events = session.scalars(
+                select(IncidentEvent).where(IncidentEvent.incident_id == incident.id).order_by(IncidentEvent.id)
+            ).all()
+            return msg.timeline_markdown(incident, list(events), self.counts(session, incident.id))
+
+    # Declaring
+
+    def declare(
+        self,
+        actor: Actor,
+        title: str,
+        severity: str,
+        description: str = "",
+        *,
+        bridge: str | None = None,
+        ticket_key: str | None = None,
+        request: str | None = None,
+    ) -> Incident:
+        if not actor.is_agent:
+            raise PermissionDenied("Only support agents can declare incidents.")
+        severity = parse_severity(severity)
+
+        def unit(session: Session) -> Incident:
+            if request is not None:
+                existing = session.scalar(select(Incident).where(Incident.request == request))
+                if existing is not None:
+                    return existing
+            now = self.clock.now()
+            incident = Incident(
+                title=title.strip()[:250],
+                description=description.strip(),
+                severity=severity,
+                status="investigating",
+                declared_by=actor.user_id,
+                bridge_url=bridge,
+                created_at=now,
+                updated_at=now,
+                request=request,
+            )
+            session.add(incident)
+            session.flush()
+            if incident.bridge_url is None and self.config.bridge:
+                incident.bridge_url = self.config.bridge.format(number=incident.id, key=incident.key)
+            self._event(session, incident, "declared", actor.user_id, now, severity=severity, title=incident.title)
+            self._hand_role(session, incident, COMMANDER, actor.user_id, actor.user_id, now)
+            if ticket_key is not None:
+                self._link(session, incident, [ticket_key], actor, now)
+            if self.config.is_major(severity):
+                self._automatic_liaison(session, incident, actor.user_id, now)
+            return incident
+
+        return self.database.transaction(unit)
+
+    # Roles
+
+    def assign_role(self, actor: Actor, key: str, role: str, user_id: str) -> str:
+        role = role.lower()
+        if role not in self.config.roles:
+            known = ", ".join(f"`{r}`" for r in self.config.roles)
+            raise UsageError(f"`{role[:40]}` is not a role. The roles are: {known}.")
+        user_id = rules.parse_user_id(user_id)
+
+        def unit(session: Session) -> str:
+            incident = self.get(session, key)
+            holders = self.roles(session, incident.id)
+            if actor.user_id != holders.get(COMMANDER) and actor.user_id not in self.config.admins:
+                raise PermissionDenied(
+                    f"Only the commander of {incident.key} ({msg.who(holders.get(COMMANDER))}) or an incident admin "
+                    "can assign roles."
+                )
+            if holders.get(role) == user_id:
+                return f"{msg.who(user_id)} already is {role} of {incident.key}."
+            self._hand_role(session, incident, role, user_id, actor.user_id, self.clock.now())
+            return f"{msg.who(user_id)} is now {role} of {incident.key}."
+
+        return self.database.transaction(unit)
+
+    def _hand_role(
+        self, session: Session, incident: Incident, role: str, user_id: str, by: str, now: datetime
+    ) -> str | None:
+        """Give the role to the user, ending the previous holder's turn; the previous holder, if any."""
+        current = session.scalar(
+            select(IncidentRole).where(
+                IncidentRole.incident_id == incident.id, IncidentRole.role == role, IncidentRole.ended_at.is_(None)
+            )
+        )
+        previous = current.user_id if current is not None else None
+        if current is not None:
+            current.ended_at = now
+        session.add(IncidentRole(incident_id=incident.id, role=role, user_id=user_id, assigned_by=by, started_at=now))
+        session.flush()
+        self._event(session, incident, "role", by, now, role=role, user=user_id, previous=previous)
+        instructions = self.config.roles.get(role, "").format(key=incident.key)
+        self._dm(
+            session,
+            incident,
+            user_id,
+            f"role:{role}:{user_id}:{int(now.timestamp())}",
+            msg.role_dm(incident, role, instructions),
+        )
+        self._to_channel(
+            session,
+            incident,
+            now,
+            f"role:{role}:{user_id}:{int(now.timestamp())}",
+            msg.role_line(incident, role, user_id, previous, by),
+        )
+        self._invite(session, incident, user_id)
+        self._refresh(session, incident, now)
+        return previous
+
+    def _automatic_liaison(self, session: Session, incident: Incident, by: str, now: datetime) -> None:
+        """A major incident gets a customer liaison: the liaison schedule's on-call, paged to acknowledge."""
+        if LIAISON in self.roles(session, incident.id) or self.config.liaison_schedule is None:
+            return
+        on_call = self.paging.directory.resolve([self.config.liaison_schedule], session, now)
+        if not on_call:
+            self._to_channel(session, incident, now, "liaison:nobody", msg.no_liaison_line(incident))
+            return
+        liaison = on_call[0].user_id
+        self._hand_role(session, incident, LIAISON, liaison, by, now)
+        policy = self.oncall.policies.get(self.config.liaison_policy or "")
+        first = {"targets": [liaison], "timeout": int(policy.levels[0].timeout.total_seconds()) if policy else 900}
+        snapshot = {
+            "name": policy.name if policy else None,
+            "repeat": policy.repeat if policy else 0,
+            "pagerduty": False,
+            "levels": [first, *(policy.snapshot()["levels"][1:] if policy else [])],
+        }
+        reason = f"You are customer liaison of {incident.key} ({incident.severity})."
+        try:
+            started: Started = self.paging.open_in(
+                session,
+                by,
+                f"{incident.key} {incident.title}",
+                reason,
+                snapshot,
+                None,
+                self.config.channel,
+                f"incident:{incident.id}:liaison:{liaison}",
+            )
+        except UsageError:
+            return
+        started.page.incident_id, started.page.purpose = incident.id, LIAISON_PAGE
+
+    def _page_acknowledged(self, session: Session, page: Page, user_id: str, now: datetime) -> None:
+        """Whoever acknowledges the liaison page is the customer liaison (a later level may answer for the first)."""
+        if page.purpose != LIAISON_PAGE or page.incident_id is None:
+            return
+        incident = session.get(Incident, page.incident_id)
+        if incident is None or incident.status == "resolved":
+            return
+        if self.roles(session, incident.id).get(LIAISON) != user_id:
+            self._hand_role(session, incident, LIAISON, user_id, user_id, now)
+
+    # Linked tickets
+
+    def link(self, actor: Actor, key: str, ticket_keys: Sequence[str]) -> str:
+        def unit(session: Session) -> str:
+            incident = self.get(session, key)
+            linked = self._link(session, incident, ticket_keys, actor, self.clock.now())
+            return msg.linked_answer(incident, linked, len(ticket_keys))
+
+        return self.database.transaction(unit)
+
+    def _link(
+        self, session: Session, incident: Incident, ticket_keys: Sequence[str], actor: Actor, now: datetime
+    ) -> list[Ticket]:
+        if not actor.is_agent:
+            raise PermissionDenied("Only support agents can link tickets to incidents.")
+        linked = []
+        for ticket_key in ticket_keys:
+            ticket = self.tickets.for_change_in(session, actor, ticket_key)
+            row = {"incident_id": incident.id, "ticket_id": ticket.id, "linked_by": actor.user_id, "linked_at": now}
+            if not _insert_link(session, row):
+                continue
+            linked.append(ticket)
+            self._event(session, incident, "linked", actor.user_id, now, ticket=ticket.key)
+            post_in_thread(
+                session,
+                ticket,
+                now,
+                f"incident:{incident.id}:link:{ticket.id}:{int(now.timestamp())}",
+                msg.ticket_linked_line(incident, actor.user_id),
+            )
+            update_card(session, ticket, now)
+        if linked:
+            self._refresh(session, incident, now)
+        return linked
+
+    def unlink(self, actor: Actor, key: str, ticket_key: str) -> str:
+        def unit(session: Session) -> str:
+            incident = self.get(session, key)
+            ticket = self.tickets.for_change_in(session, actor, ticket_key)
+            row = session.scalar(
+                select(IncidentTicket).where(
+                    IncidentTicket.incident_id == incident.id, IncidentTicket.ticket_id == ticket.id
+                )
+            )
+            if row is None:
+                return f"{ticket.key} is not linked to {incident.key}."
+            now = self.clock.now()
+            session.delete(row)
+            self._event(session, incident, "unlinked", actor.user_id, now, ticket=ticket.key)
+            update_card(session, ticket, now)
+            self._refresh(session, incident, now)
+            return f"{ticket.key} is no longer linked to {incident.key}."
+
+        return self.database.transaction(unit)
+
+    # Updates, severity, status, resolve
+
+    def update(self, actor: Actor, key: str, text: str) -> str:
+        def unit(session: Session) -> str:
+            incident = self._changeable(session, actor, key)
+            now = self.clock.now()
+            event = self._event(session, incident, "update", actor.user_id, now, body=text)
+            line = msg.update_line(incident, actor.user_id, text)
+            self._to_channel(session, incident, now, f"update:{event.id}", line)
+            tickets = self._linked(session, incident.id)
+            for ticket in tickets:
+                post_in_thread(session, ticket, now, f"incident:{incident.id}:update:{event.id}:{ticket.id}", line)
+            self._refresh(session, incident, now)
+            return f"Update posted to {incident.key} and to {len(tickets)} linked ticket(s)."
+
+        return self.database.transaction(unit)
+
+    def set_severity(self, actor: Actor, key: str, severity: str) -> str:
+        severity = parse_severity(severity)
+
+        def unit(session: Session) -> str:
+            incident = self._changeable(session, actor, key)
+            if incident.severity == severity:
+                return f"{incident.key} already is {severity}."
+            now = self.clock.now()
+            old, incident.severity, incident.updated_at = incident.severity, severity, now
+            self._event(session, incident, "severity", actor.user_id, now, old=old, new=severity)
+            self._to_channel(
+                session,
+                incident,
+                now,
+                f"severity:{severity}:{int(now.timestamp())}",
+                msg.severity_line(incident, old, actor.user_id),
+            )
+            if self.config.is_major(severity) and not self.config.is_major(old):
+                self._automatic_liaison(session, incident, actor.user_id, now)
+            self._refresh(session, incident, now)
+            return f"{incident.key} is now {severity}."
+
+        return self.database.transaction(unit)
+
+    def set_status(self, actor: Actor, key: str, status: str) -> str:
+        status = status.lower()
+        if status == "resolved":
+            return self.resolve(actor, key)
+        if status not in STATUSES:
+            raise UsageError(f"`{status[:30]}` is not an incident status. Use one of: {', '.join(STATUSES)}.")
+
+        def unit(session: Session) -> str:
+            incident = self._changeable(session, actor, key)
+            if incident.status == status:
+                return f"{incident.key} already is {status}."
+            now = self.clock.now()
+            old, incident.status, incident.updated_at = incident.status, status, now
+            self._event(session, incident, "status", actor.user_id, now, old=old, new=status)
+            self._to_channel(
+                session,
+                incident,
+                now,
+                f"status:{status}:{int(now.timestamp())}",
+                msg.status_line(incident, old, actor.user_id),
+            )
+            self._refresh(session, incident, now)
+            return f"{incident.key} is now {status}."
+
+        return self.database.transaction(unit)
+
+    def resolve(self, actor: Actor, key: str) -> str:
+        """Resolve the incident and update every linked ticket in the same unit of work; assignees get one DM each."""
+
+        def unit(session: Session) -> str:
+            incident = self._changeable(session, actor, key)
+            now = self.clock.now()
+            old, incident.status, incident.resolved_at, incident.updated_at = incident.status, "resolved", now, now
+            self._event(session, incident, "resolved", actor.user_id, now, old=old)
+            tickets = self._linked(session, incident.id)
+            by_assignee: dict[str, list[Ticket]] = defaultdict(list)
+            for ticket in tickets:
+                post_in_thread(
+                    session,
+                    ticket,
+                    now,
+                    f"incident:{incident.id}:resolved:{ticket.id}",
+                    msg.ticket_resolved_line(incident),
+                )
+                status = self.config.resolve_status
+                if status is not None and ticket.status not in ("solved", "closed") and ticket.status != status:
+                    self.tickets.set_status_in(session, actor, ticket, status)
+                else:
+                    update_card(session, ticket, now)
+                if ticket.assignee_id:
+                    by_assignee[ticket.assignee_id].append(ticket)
+            for assignee, theirs in by_assignee.items():
+                self._dm(session, incident, assignee, f"resolved:{assignee}", msg.resolved_dm(incident, theirs))
+            self._to_channel(
+                session, incident, now, "resolved", msg.resolved_line(incident, actor.user_id, len(tickets))
+            )
+            if self.config.channel:
+                outbox.enqueue(
+                    session,
+                    now=now,
+                    dedupe_key=f"incident:{incident.id}:resolved:announce",
+                    method=outbox.POST,
+                    payload={"channel": self.config.channel, "text": msg.resolved_announcement(incident, len(tickets))},
+                    ordering_key=f"incident:{incident.id}:announce",
+                )
+            self._refresh(session, incident, now)
+            return f"{incident.key} is resolved; {len(tickets)} linked ticket(s) updated."
+
+        return self.database.transaction(unit)
+
+    def _changeable(self, session: Session, actor: Actor, key: str) -> Incident:
+        if not actor.is_agent:
+            raise PermissionDenied("Only support agents can change incidents.")
+        incident = self.get(session, key)
+        if incident.status == "resolved":
+            raise UsageError(f"{incident.key} is resolved.")
+        return incident
+
+    # Writing
+
+    @staticmethod
+    def _linked(session: Session, incident_id: int) -> list[Ticket]:
+        linked = select(IncidentTicket.ticket_id).where(IncidentTicket.incident_id == incident_id)
+        return list(session.scalars(select(Ticket).where(Ticket.id.in_(linked)).order_by(Ticket.id)))
+
+    @staticmethod
+    def _event(
+        session: Session, incident: Incident, kind: str, author: str, now: datetime, body: str = "", **data: Any
+    ) -> IncidentEvent:
+        event = IncidentEvent(
+            incident_id=incident.id, kind=kind, author_id=author, body=body, data=data, created_at=now
+        )
+        session.add(event)
+        session.flush()
+        return event
+
+    @staticmethod
+    def _dm(session: Session, incident: Incident, user_id: str, suffix: str, text: str) -> None:
+        outbox.enqueue(
+            session,
+            now=incident.updated_at,
+            dedupe_key=f"incident:{incident.id}:dm:{suffix}",
+            method=outbox.POST,
+            payload={"channel": user_id, "text": text, "unfurl_links": False},
+            ordering_key=f"user:{user_id}",
+        )
+
+    @staticmethod
+    def _to_channel(session: Session, incident: Incident, now: datetime, suffix: str, text: str) -> None:
+        """A message in the incident's channel: it waits for the channel to exist (its anchor row)."""
+        outbox.follow(
+            session,
+            now=now,
+            after=channel_anchor(incident.id),
+            dedupe_key=f"incident:{incident.id}:channel:{suffix}",
+            method=outbox.POST,
+            payload={"text": text, "unfurl_links": False},
+            ordering_key=channel_ordering(incident.id),
+            as_="channel",
+        )
+
+    @staticmethod
+    def _invite(session: Session, incident: Incident, user_id: str) -> None:
+        outbox.follow(
+            session,
+            now=incident.updated_at,
+            after=channel_anchor(incident.id),
+            dedupe_key=f"incident:{incident.id}:invite:{user_id}",
+            method="conversations.invite",
+            payload={"users": user_id},
+            ordering_key=channel_ordering(incident.id),
+            as_="channel",
+        )
+
+    @staticmethod
+    def _refresh(session: Session, incident: Incident, now: datetime) -> None:
+        """The pinned summary and the topic are rendered when delivered, so one update shows every change so far.
+
+        Before the channel exists there is nothing to update: the provisioning job posts the summary and sets the
+        topic as they are then. Both write the incident row, so a change racing the channel's creation conflicts with
+        it and runs again, then seeing the channel.
+        """
+        incident.updated_at = now
+        if incident.channel_id is None:
+            return
+        stamp = f"{int(now.timestamp() * 1000)}"
+        outbox.follow(
+            session,
+            now=now,
+            after=summary_key(incident.id),
+            dedupe_key=f"incident:{incident.id}:summary:{stamp}",
+            method="chat.update",
+            payload={outbox.RENDER: "incident_summary", outbox.SUBJECT: incident.id},
+            ordering_key=channel_ordering(incident.id),
+            as_="ts",
+        )
+        outbox.follow(
+            session,
+            now=now,
+            after=channel_anchor(incident.id),
+            dedupe_key=f"incident:{incident.id}:topic:{stamp}",
+            method="conversations.setTopic",
+            payload={outbox.RENDER: "incident_topic", outbox.SUBJECT: incident.id},
+            ordering_key=channel_ordering(incident.id),
+            as_="channel",
+        )
+
+
+def channel_anchor(incident_id: int) -> str:
+    """The outbox row the provisioning job writes once the incident's channel exists (its id as posted_channel)."""
+    return f"incident:{incident_id}:channel"
+
+
+def summary_key(incident_id: int) -> str:
+    return f"incident:{incident_id}:summary"
+
+
+def channel_ordering(incident_id: int) -> str:
+    return f"incident:{incident_id}:channel"
+
+
+def parse_severity(text: str) -> str:
+    value = text.strip().upper()
+    value = f"SEV{value}" if value.isdigit() else value
+    if value not in SEVERITIES:
+        raise UsageError(f"`{text[:20]}` is not a severity. Use one of: {', '.join(SEVERITIES)} (SEV1 is the worst).")
+    return value
+
+
+def _insert_link(session: Session, row: dict[str, Any]) -> bool:
+    """Link once: two agents linking the same ticket at the same moment make one link (the second finds it)."""
+    return insert_new(session, IncidentTicket, row, unique="incident_id, ticket_id")
