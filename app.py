@@ -22,6 +22,7 @@ from bot.migrate import upgrade
 from bot.scheduler import build_scheduler
 from bot.services import Services
 from bot.settings import Settings, SettingsError
+from handlers import webhooks
 from handlers.http import WSGIApp, serve, wsgi_app
 
 log = logging.getLogger("liaison")
@@ -57,8 +58,12 @@ def create_app(settings: Settings, *, config: LiaisonConfig | None = None, clock
         request_verification_enabled=True,
     )
     handlers.register(bolt, services)
+    hooks = {}
+    if settings.pagerduty_webhook_secrets:
+        hooks[webhooks.PATH] = webhooks.pagerduty_receiver(services.incidents, settings.pagerduty_webhook_secrets)
     # Without a signing secret (Socket Mode only) nothing could tell Slack's HTTP requests from anyone's.
-    return Liaison(settings, services, bolt, wsgi_app(bolt, database, serve_events=bool(settings.signing_secret)))
+    app = wsgi_app(bolt, database, serve_events=bool(settings.signing_secret), hooks=hooks)
+    return Liaison(settings, services, bolt, app)
 
 
 def wsgi() -> WSGIApp:

@@ -12,6 +12,7 @@ from bot.config import LiaisonConfig
 from bot.db import Database
 from bot.dispatcher import OutboxDispatcher
 from bot.gateway import SlackGateway
+from bot.incidents import queries as incident_queries
 from bot.incidents.provision import ChannelProvisioner
 from bot.incidents.service import IncidentService
 from bot.oncall.directory import OnCallDirectory
@@ -74,9 +75,12 @@ class Services:
                 database,
                 gateway,
                 clock,
-                render_card=cards.renderer(tickets.sla.book, escalation.line, incidents.card_line),
+                render_card=cards.renderer(tickets.sla.book, escalation.line, incident_queries.card_line),
                 adapters={pagerduty.METHOD: pagerduty.send},
-                renderers={"incident_summary": incidents.render_summary, "incident_topic": incidents.render_topic},
+                renderers={
+                    "incident_summary": incident_queries.render_summary,
+                    "incident_topic": incident_queries.render_topic,
+                },
             ),
             reactions=MessageIntake(tickets, gateway),
             timers=timers,

@@ -25,6 +25,9 @@ class Settings:
     database_url: str
     port: int
     config_path: Path
+    # PAGERDUTY_WEBHOOK_SECRET: the V3 webhook subscription's secret (several, comma-separated, while rotating);
+    # without it `POST /webhooks/pagerduty` is not served.
+    pagerduty_webhook_secrets: tuple[str, ...] = ()
 
     @property
     def local_mode(self) -> bool:
@@ -80,4 +83,7 @@ class Settings:
             database_url=get("DATABASE_URL") or "sqlite:///liaison.db",
             port=int(port_text),
             config_path=Path(get("LIAISON_CONFIG") or "config/liaison.toml"),
+            pagerduty_webhook_secrets=tuple(
+                x.strip() for x in (get("PAGERDUTY_WEBHOOK_SECRET") or "").split(",") if x.strip()
+            ),
         )

@@ -1,5 +1,6 @@
-"""The HTTP surface: `POST /slack/events` into Bolt, `GET /healthz` for the database; a WSGI app gunicorn serves,
-and the small threaded server `python app.py` serves it with."""
+"""The HTTP surface: `POST /slack/events` into Bolt, webhooks of other services (`POST /webhooks/pagerduty`),
+`GET /healthz` for the database; a WSGI app gunicorn serves, and the small threaded server `python app.py` serves it
+with."""
 
 from __future__ import annotations
 
@@ -17,9 +18,18 @@ from bot.db import Database
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def wsgi_app(bolt: App, database: Database, *, path: str = "/slack/events", serve_events: bool = True) -> WSGIApp:
-    """`serve_events=False` (Socket Mode without a signing secret) refuses Slack requests over HTTP."""
+def wsgi_app(
+    bolt: App,
+    database: Database,
+    *,
+    path: str = "/slack/events",
+    serve_events: bool = True,
+    hooks: dict[str, WSGIApp] | None = None,
+) -> WSGIApp:
+    """`serve_events=False` (Socket Mode without a signing secret) refuses Slack requests over HTTP; `hooks` are
+    other services' webhooks by path (POST only)."""
     slack = SlackRequestHandler(bolt)
+    hooks = hooks or {}
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         route = environ.get("PATH_INFO", "")
@@ -30,6 +40,8 @@ def wsgi_app(bolt: App, database: Database, *, path: str = "/slack/events", serv
             body = b"this app receives Slack requests by Socket Mode; set SLACK_SIGNING_SECRET to accept them here"
             start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
             return [body]
+        if route in hooks and method == "POST":
+            return hooks[route](environ, start_response)
         if route == "/healthz" and method in ("GET", "HEAD"):
             healthy = database.ping()
             body = json.dumps({"ok": healthy, "database": "reachable" if healthy else "unreachable"}).encode()

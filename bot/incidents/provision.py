@@ -25,8 +25,10 @@ from bot import outbox
 from bot.clock import Clock
 from bot.db import Database
 from bot.gateway import SlackError, SlackGateway
+from bot.incidents import queries
 from bot.incidents.config import COMMANDER, IncidentConfig
-from bot.incidents.service import IncidentService, channel_anchor, channel_ordering, summary_key
+from bot.incidents.notices import channel_anchor, channel_ordering, summary_key
+from bot.incidents.service import IncidentService
 from bot.leases import new_owner
 from bot.messages import incidents as msg
 from models import Incident, OutboxMessage
@@ -204,7 +206,7 @@ class ChannelProvisioner:
                 as_="channel",
             )
             if self.config.channel:
-                commander = self.incidents.roles(session, incident.id).get(COMMANDER)
+                commander = queries.roles(session, incident.id).get(COMMANDER)
                 outbox.enqueue(
                     session,
                     now=now,

@@ -20,11 +20,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import outbox
@@ -32,29 +31,25 @@ from bot.clock import Clock
 from bot.config import LiaisonConfig
 from bot.db import Database, insert_new
 from bot.errors import PermissionDenied, UsageError
+from bot.incidents import notices, queries
 from bot.incidents.config import COMMANDER, LIAISON, SEVERITIES, STATUSES
 from bot.messages import incidents as msg
+from bot.pagerduty_webhooks import PagerDutyIncident
 from bot.paging.service import PagingService, Started
 from bot.tickets import rules
 from bot.tickets.cards import post_in_thread, update_card
 from bot.tickets.service import Actor, TicketService
-from models import Customer, Incident, IncidentEvent, IncidentRole, IncidentTicket, Page, Ticket
+from models import Incident, IncidentEvent, IncidentRole, IncidentTicket, Page, Ticket
 
 OPEN_STATUSES = tuple(s for s in STATUSES if s != "resolved")
+# Who acts for PagerDuty's webhooks (shown as "PagerDuty", never as a mention).
+PAGERDUTY = Actor(user_id="pagerduty", is_agent=True)
 LIAISON_PAGE = "liaison"
 
 
 class IncidentNotFound(UsageError):
     def __init__(self, key: str) -> None:
         super().__init__(f"There is no incident {key}. `/incident status` lists the open ones.")
-
-
-@dataclass(frozen=True)
-class Counts:
-    tickets: int
-    customers: int
-    by_tier: dict[str, int]
-    by_priority: dict[str, int]
 
 
 def parse_key(text: str) -> int:
@@ -97,64 +92,11 @@ class IncidentService:
         with self.database.session() as session:
             return session.scalar(select(Incident).where(Incident.channel_id == channel))
 
-    @staticmethod
-    def roles(session: Session, incident_id: int) -> dict[str, str]:
-        rows = session.execute(
-            select(IncidentRole.role, IncidentRole.user_id)
-            .where(IncidentRole.incident_id == incident_id, IncidentRole.ended_at.is_(None))
-            .order_by(IncidentRole.id)
-        )
-        return dict(rows.tuples().all())
-
-    @staticmethod
-    def counts(session: Session, incident_id: int) -> Counts:
-        linked = select(IncidentTicket.ticket_id).where(IncidentTicket.incident_id == incident_id)
-        base = select(Ticket).join(Customer).where(Ticket.id.in_(linked)).subquery()
-        total, customers = session.execute(
-            select(func.count(), func.count(func.distinct(base.c.customer_id))).select_from(base)
-        ).one()
-        tiers = session.execute(
-            select(Customer.tier, func.count())
-            .join(Ticket, Ticket.customer_id == Customer.id)
-            .where(Ticket.id.in_(linked))
-            .group_by(Customer.tier)
-        )
-        priorities = session.execute(
-            select(Ticket.priority, func.count()).where(Ticket.id.in_(linked)).group_by(Ticket.priority)
-        )
-        return Counts(total, customers, dict(tiers.tuples().all()), dict(priorities.tuples().all()))
-
-    # Rendered when delivered (the outbox's renderers) and on the ticket card
-
-    def render_summary(self, session: Session, incident_id: int, now: datetime) -> dict[str, Any]:
-        incident = session.get(Incident, incident_id)
-        assert incident is not None
-        recent = session.scalars(
-            select(Ticket)
-            .join(IncidentTicket, IncidentTicket.ticket_id == Ticket.id)
-            .where(IncidentTicket.incident_id == incident_id)
-            .order_by(IncidentTicket.id.desc())
-            .limit(msg.LISTED)
-        ).all()
-        counts = self.counts(session, incident_id)
-        return msg.summary(incident, self.roles(session, incident_id), counts, recent, now)
-
-    def render_topic(self, session: Session, incident_id: int, now: datetime) -> dict[str, Any]:
-        incident = session.get(Incident, incident_id)
-        assert incident is not None
-        return msg.topic(incident, self.roles(session, incident_id))
-
-    @staticmethod
-    def card_line(session: Session, ticket: Ticket, now: datetime) -> str | None:
-        linked = select(IncidentTicket.incident_id).where(IncidentTicket.ticket_id == ticket.id)
-        incidents = session.scalars(select(Incident).where(Incident.id.in_(linked)).order_by(Incident.id)).all()
-        return msg.card_line(incidents)
-
     def open_incidents(self) -> list[msg.IncidentLine]:
         with self.database.session() as session:
             rows = session.scalars(select(Incident).where(Incident.status.in_(OPEN_STATUSES)))
             found = [
-                msg.IncidentLine(i, self.roles(session, i.id), self.counts(session, i.id), self.clock.now())
+                msg.IncidentLine(i, queries.roles(session, i.id), queries.counts(session, i.id), self.clock.now())
                 for i in rows
             ]
         return sorted(found, key=lambda line: (SEVERITIES.index(line.incident.severity), line.incident.created_at))
@@ -165,7 +107,7 @@ class IncidentService:
             events = session.scalars(
                 select(IncidentEvent).where(IncidentEvent.incident_id == incident.id).order_by(IncidentEvent.id)
             ).all()
-            return msg.timeline_markdown(incident, list(events), self.counts(session, incident.id))
+            return msg.timeline_markdown(incident, list(events), queries.counts(session, incident.id))
 
     # Declaring
 
@@ -179,7 +121,10 @@ class IncidentService:
         bridge: str | None = None,
         ticket_key: str | None = None,
         request: str | None = None,
+        commander: str | None = "",
     ) -> Incident:
+        """Declare an incident; the declarer is commander unless `commander` names someone else (None: nobody yet)."""
+        commander = actor.user_id if commander == "" else commander
         if not actor.is_agent:
             raise PermissionDenied("Only support agents can declare incidents.")
         severity = parse_severity(severity)
@@ -206,7 +151,8 @@ class IncidentService:
             if incident.bridge_url is None and self.config.bridge:
                 incident.bridge_url = self.config.bridge.format(number=incident.id, key=incident.key)
             self._event(session, incident, "declared", actor.user_id, now, severity=severity, title=incident.title)
-            self._hand_role(session, incident, COMMANDER, actor.user_id, actor.user_id, now)
+            if commander is not None:
+                self._hand_role(session, incident, COMMANDER, commander, actor.user_id, now)
             if ticket_key is not None:
                 self._link(session, incident, [ticket_key], actor, now)
             if self.config.is_major(severity):
@@ -226,7 +172,7 @@ class IncidentService:
 
         def unit(session: Session) -> str:
             incident = self.get(session, key)
-            holders = self.roles(session, incident.id)
+            holders = queries.roles(session, incident.id)
             if actor.user_id != holders.get(COMMANDER) and actor.user_id not in self.config.admins:
                 raise PermissionDenied(
                     f"Only the commander of {incident.key} ({msg.who(holders.get(COMMANDER))}) or an incident admin "
@@ -255,31 +201,31 @@ class IncidentService:
         session.flush()
         self._event(session, incident, "role", by, now, role=role, user=user_id, previous=previous)
         instructions = self.config.roles.get(role, "").format(key=incident.key)
-        self._dm(
+        notices.dm(
             session,
             incident,
             user_id,
             f"role:{role}:{user_id}:{int(now.timestamp())}",
             msg.role_dm(incident, role, instructions),
         )
-        self._to_channel(
+        notices.to_channel(
             session,
             incident,
             now,
             f"role:{role}:{user_id}:{int(now.timestamp())}",
             msg.role_line(incident, role, user_id, previous, by),
         )
-        self._invite(session, incident, user_id)
-        self._refresh(session, incident, now)
+        notices.invite(session, incident, user_id)
+        notices.refresh(session, incident, now, topic=True)
         return previous
 
     def _automatic_liaison(self, session: Session, incident: Incident, by: str, now: datetime) -> None:
         """A major incident gets a customer liaison: the liaison schedule's on-call, paged to acknowledge."""
-        if LIAISON in self.roles(session, incident.id) or self.config.liaison_schedule is None:
+        if LIAISON in queries.roles(session, incident.id) or self.config.liaison_schedule is None:
             return
         on_call = self.paging.directory.resolve([self.config.liaison_schedule], session, now)
         if not on_call:
-            self._to_channel(session, incident, now, "liaison:nobody", msg.no_liaison_line(incident))
+            notices.to_channel(session, incident, now, "liaison:nobody", msg.no_liaison_line(incident))
             return
         liaison = on_call[0].user_id
         self._hand_role(session, incident, LIAISON, liaison, by, now)
@@ -314,7 +260,7 @@ class IncidentService:
         incident = session.get(Incident, page.incident_id)
         if incident is None or incident.status == "resolved":
             return
-        if self.roles(session, incident.id).get(LIAISON) != user_id:
+        if queries.roles(session, incident.id).get(LIAISON) != user_id:
             self._hand_role(session, incident, LIAISON, user_id, user_id, now)
 
     # Linked tickets
@@ -349,7 +295,7 @@ class IncidentService:
             )
             update_card(session, ticket, now)
         if linked:
-            self._refresh(session, incident, now)
+            notices.refresh(session, incident, now)
         return linked
 
     def unlink(self, actor: Actor, key: str, ticket_key: str) -> str:
@@ -367,7 +313,7 @@ class IncidentService:
             session.delete(row)
             self._event(session, incident, "unlinked", actor.user_id, now, ticket=ticket.key)
             update_card(session, ticket, now)
-            self._refresh(session, incident, now)
+            notices.refresh(session, incident, now)
             return f"{ticket.key} is no longer linked to {incident.key}."
 
         return self.database.transaction(unit)
@@ -380,11 +326,11 @@ class IncidentService:
             now = self.clock.now()
             event = self._event(session, incident, "update", actor.user_id, now, body=text)
             line = msg.update_line(incident, actor.user_id, text)
-            self._to_channel(session, incident, now, f"update:{event.id}", line)
-            tickets = self._linked(session, incident.id)
+            notices.to_channel(session, incident, now, f"update:{event.id}", line)
+            tickets = queries.linked(session, incident.id)
             for ticket in tickets:
                 post_in_thread(session, ticket, now, f"incident:{incident.id}:update:{event.id}:{ticket.id}", line)
-            self._refresh(session, incident, now)
+            notices.refresh(session, incident, now)
             return f"Update posted to {incident.key} and to {len(tickets)} linked ticket(s)."
 
         return self.database.transaction(unit)
@@ -399,7 +345,7 @@ class IncidentService:
             now = self.clock.now()
             old, incident.severity, incident.updated_at = incident.severity, severity, now
             self._event(session, incident, "severity", actor.user_id, now, old=old, new=severity)
-            self._to_channel(
+            notices.to_channel(
                 session,
                 incident,
                 now,
@@ -408,7 +354,7 @@ class IncidentService:
             )
             if self.config.is_major(severity) and not self.config.is_major(old):
                 self._automatic_liaison(session, incident, actor.user_id, now)
-            self._refresh(session, incident, now)
+            notices.refresh(session, incident, now, topic=True)
             return f"{incident.key} is now {severity}."
 
         return self.database.transaction(unit)
@@ -427,14 +373,14 @@ class IncidentService:
             now = self.clock.now()
             old, incident.status, incident.updated_at = incident.status, status, now
             self._event(session, incident, "status", actor.user_id, now, old=old, new=status)
-            self._to_channel(
+            notices.to_channel(
                 session,
                 incident,
                 now,
                 f"status:{status}:{int(now.timestamp())}",
                 msg.status_line(incident, old, actor.user_id),
             )
-            self._refresh(session, incident, now)
+            notices.refresh(session, incident, now, topic=True)
             return f"{incident.key} is now {status}."
 
         return self.database.transaction(unit)
@@ -447,7 +393,7 @@ class IncidentService:
             now = self.clock.now()
             old, incident.status, incident.resolved_at, incident.updated_at = incident.status, "resolved", now, now
             self._event(session, incident, "resolved", actor.user_id, now, old=old)
-            tickets = self._linked(session, incident.id)
+            tickets = queries.linked(session, incident.id)
             by_assignee: dict[str, list[Ticket]] = defaultdict(list)
             for ticket in tickets:
                 post_in_thread(
@@ -465,8 +411,8 @@ class IncidentService:
                 if ticket.assignee_id:
                     by_assignee[ticket.assignee_id].append(ticket)
             for assignee, theirs in by_assignee.items():
-                self._dm(session, incident, assignee, f"resolved:{assignee}", msg.resolved_dm(incident, theirs))
-            self._to_channel(
+                notices.dm(session, incident, assignee, f"resolved:{assignee}", msg.resolved_dm(incident, theirs))
+            notices.to_channel(
                 session, incident, now, "resolved", msg.resolved_line(incident, actor.user_id, len(tickets))
             )
             if self.config.channel:
@@ -478,8 +424,42 @@ class IncidentService:
                     payload={"channel": self.config.channel, "text": msg.resolved_announcement(incident, len(tickets))},
                     ordering_key=f"incident:{incident.id}:announce",
                 )
-            self._refresh(session, incident, now)
+            notices.refresh(session, incident, now, topic=True)
             return f"{incident.key} is resolved; {len(tickets)} linked ticket(s) updated."
+
+        return self.database.transaction(unit)
+
+    # PagerDuty
+
+    def from_pagerduty(self, pd: PagerDutyIncident, action: str, event_type: str) -> str:
+        """A PagerDuty webhook's event: a high-urgency trigger declares (once per PagerDuty incident: its id is the
+        request key) a major incident with no commander yet, which gets the automatic liaison; acknowledged and
+        resolved update the incident declared for it. Acting on an event twice changes nothing."""
+        request = f"pagerduty:{pd.id}"
+        if action == "open":
+            title = pd.title or f"PagerDuty incident #{pd.number}"
+            details = (
+                f"From PagerDuty ({pd.service}): {pd.html_url}" if pd.html_url else f"From PagerDuty ({pd.service})"
+            )
+            incident = self.declare(
+                PAGERDUTY, title, self.config.major, details, bridge=pd.conference_url, request=request, commander=None
+            )
+            return f"{incident.key} declared"
+        with self.database.session() as session:
+            found = session.scalar(select(Incident).where(Incident.request == request))
+        if found is None:
+            return "no Liaison incident for it"
+        if action == "resolved":
+            return self.resolve(PAGERDUTY, found.key) if found.status != "resolved" else f"{found.key} already resolved"
+
+        def unit(session: Session) -> str:
+            incident = self.get(session, found.key)
+            now = self.clock.now()
+            self._event(session, incident, "pagerduty", PAGERDUTY.user_id, now, event=event_type)
+            notices.to_channel(
+                session, incident, now, f"pagerduty:{event_type}", msg.pagerduty_line(incident, event_type)
+            )
+            return f"{incident.key}: {event_type} noted"
 
         return self.database.transaction(unit)
 
@@ -494,11 +474,6 @@ class IncidentService:
     # Writing
 
     @staticmethod
-    def _linked(session: Session, incident_id: int) -> list[Ticket]:
-        linked = select(IncidentTicket.ticket_id).where(IncidentTicket.incident_id == incident_id)
-        return list(session.scalars(select(Ticket).where(Ticket.id.in_(linked)).order_by(Ticket.id)))
-
-    @staticmethod
     def _event(
         session: Session, incident: Incident, kind: str, author: str, now: datetime, body: str = "", **data: Any
     ) -> IncidentEvent:
@@ -508,90 +483,6 @@ class IncidentService:
         session.add(event)
         session.flush()
         return event
-
-    @staticmethod
-    def _dm(session: Session, incident: Incident, user_id: str, suffix: str, text: str) -> None:
-        outbox.enqueue(
-            session,
-            now=incident.updated_at,
-            dedupe_key=f"incident:{incident.id}:dm:{suffix}",
-            method=outbox.POST,
-            payload={"channel": user_id, "text": text, "unfurl_links": False},
-            ordering_key=f"user:{user_id}",
-        )
-
-    @staticmethod
-    def _to_channel(session: Session, incident: Incident, now: datetime, suffix: str, text: str) -> None:
-        """A message in the incident's channel: it waits for the channel to exist (its anchor row)."""
-        outbox.follow(
-            session,
-            now=now,
-            after=channel_anchor(incident.id),
-            dedupe_key=f"incident:{incident.id}:channel:{suffix}",
-            method=outbox.POST,
-            payload={"text": text, "unfurl_links": False},
-            ordering_key=channel_ordering(incident.id),
-            as_="channel",
-        )
-
-    @staticmethod
-    def _invite(session: Session, incident: Incident, user_id: str) -> None:
-        outbox.follow(
-            session,
-            now=incident.updated_at,
-            after=channel_anchor(incident.id),
-            dedupe_key=f"incident:{incident.id}:invite:{user_id}",
-            method="conversations.invite",
-            payload={"users": user_id},
-            ordering_key=channel_ordering(incident.id),
-            as_="channel",
-        )
-
-    @staticmethod
-    def _refresh(session: Session, incident: Incident, now: datetime) -> None:
-        """The pinned summary and the topic are rendered when delivered, so one update shows every change so far.
-
-        Before the channel exists there is nothing to update: the provisioning job posts the summary and sets the
-        topic as they are then. Both write the incident row, so a change racing the channel's creation conflicts with
-        it and runs again, then seeing the channel.
-        """
-        incident.updated_at = now
-        if incident.channel_id is None:
-            return
-        stamp = f"{int(now.timestamp() * 1000)}"
-        outbox.follow(
-            session,
-            now=now,
-            after=summary_key(incident.id),
-            dedupe_key=f"incident:{incident.id}:summary:{stamp}",
-            method="chat.update",
-            payload={outbox.RENDER: "incident_summary", outbox.SUBJECT: incident.id},
-            ordering_key=channel_ordering(incident.id),
-            as_="ts",
-        )
-        outbox.follow(
-            session,
-            now=now,
-            after=channel_anchor(incident.id),
-            dedupe_key=f"incident:{incident.id}:topic:{stamp}",
-            method="conversations.setTopic",
-            payload={outbox.RENDER: "incident_topic", outbox.SUBJECT: incident.id},
-            ordering_key=channel_ordering(incident.id),
-            as_="channel",
-        )
-
-
-def channel_anchor(incident_id: int) -> str:
-    """The outbox row the provisioning job writes once the incident's channel exists (its id as posted_channel)."""
-    return f"incident:{incident_id}:channel"
-
-
-def summary_key(incident_id: int) -> str:
-    return f"incident:{incident_id}:summary"
-
-
-def channel_ordering(incident_id: int) -> str:
-    return f"incident:{incident_id}:channel"
 
 
 def parse_severity(text: str) -> str:

@@ -56,7 +56,7 @@ def run_local(settings: Settings, *, stdin: TextIO = sys.stdin, stdout: TextIO =
         console = Console(
             driver=driver,
             slack=slack,
-            deliver=lambda: _fire_and_deliver(liaison),
+            deliver=lambda: fire_and_deliver(liaison),
             clock=clock,
             user=user.user_id,
             channel=QUEUE,
@@ -71,7 +71,7 @@ def run_local(settings: Settings, *, stdin: TextIO = sys.stdin, stdout: TextIO =
     return 0
 
 
-def _fire_and_deliver(liaison: Liaison) -> None:
+def fire_and_deliver(liaison: Liaison) -> None:
     """What fell due after the person's action or `:wait` (timers, incident channels, then messages), at once
     rather than at the scheduler's next run, so the console shows it before the next prompt."""
     liaison.services.sweep.run()

@@ -22,7 +22,7 @@ PEOPLE = (
     Person("U0CAROL01", "carol", "Carol Chen", "account manager (not an agent)"),
     Person("U0DAVE001", "dave", "Dave Diaz", "support manager", tz="America/Los_Angeles"),
 )
-QUEUE, GENERAL, CUSTOMER = "C0QUEUE01", "C0GENERAL1", "C0ACMESHR1"
+QUEUE, GENERAL, CUSTOMER, INCIDENTS = "C0QUEUE01", "C0GENERAL1", "C0ACMESHR1", "C0INCIDNT1"
 AGENTS, LEADS = "S0AGENTS1", "S0LEADS01"
 
 
@@ -36,3 +36,4 @@ def seed(standin: SlackStandIn) -> None:
     standin.add_channel(QUEUE, "support-queue", members=[*agents, standin.bot_user_id])
     standin.add_channel(GENERAL, "general", members=[*everyone, standin.bot_user_id])
     standin.add_channel(CUSTOMER, "acme-shared", members=["U0ALICE01", "U0CAROL01", standin.bot_user_id])
+    standin.add_channel(INCIDENTS, "incidents", members=[*agents, standin.bot_user_id])

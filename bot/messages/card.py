@@ -22,6 +22,7 @@ from models import Ticket
 
 # Action ids the card's controls send; handlers/actions registers one listener for each.
 CLAIM, STATUS, NOTE, ESCALATE = "ticket_claim", "ticket_status", "ticket_note", "ticket_escalate"
+LINK_INCIDENT = "ticket_link_incident"
 PRIORITY_EMOJI = {
     "P1": ":red_circle:",
     "P2": ":large_orange_circle:",
@@ -65,7 +66,7 @@ def ticket_card(
 
 
 def card_actions(ticket: Ticket) -> ActionsBlock:
-    """Claim, change status, add note, escalate; Link to incident joins this row later."""
+    """Claim, change status, add note, escalate, link to an incident."""
     options = status_options()
     elements: list = []
     if ticket.status not in ("solved", "closed"):
@@ -82,4 +83,5 @@ def card_actions(ticket: Ticket) -> ActionsBlock:
     elements.append(ButtonElement(text="Add note", action_id=NOTE, value=ticket.key))
     if ticket.status not in ("solved", "closed"):
         elements.append(ButtonElement(text="Escalate", action_id=ESCALATE, value=ticket.key))
+        elements.append(ButtonElement(text="Link to incident", action_id=LINK_INCIDENT, value=ticket.key))
     return ActionsBlock(block_id=f"card:{ticket.key}", elements=elements)

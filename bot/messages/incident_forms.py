@@ -62,3 +62,29 @@ def declare_modal(title: str = "", ticket_key: str | None = None, severity: str 
     )
     view.validate_json()
     return view.to_dict()
+
+
+LINK = "incident_link"
+INCIDENT = "incident"
+
+
+def link_modal(ticket_key: str, incidents: list[tuple[str, str]]) -> dict[str, Any]:
+    """Pick one of the open incidents (key, label) to link the ticket to."""
+    options = [Option(value=key, text=plain(label, 75)) for key, label in incidents[:100]]
+    view = View(
+        type="modal",
+        callback_id=LINK,
+        title=plain(f"Link {ticket_key}", 24),
+        submit="Link",
+        close="Cancel",
+        blocks=[
+            InputBlock(
+                block_id=INCIDENT,
+                label="Incident",
+                element=StaticSelectElement(action_id="value", options=options, placeholder="Pick an open incident"),
+            )
+        ],
+        private_metadata=json.dumps({"ticket": ticket_key}),
+    )
+    view.validate_json()
+    return view.to_dict()

@@ -16,7 +16,7 @@ from bot.text import mrkdwn, plain
 from models import Incident, IncidentEvent, Ticket
 
 if TYPE_CHECKING:
-    from bot.incidents.service import Counts
+    from bot.incidents.queries import Counts
 
 SEVERITY_CUE = {
     "SEV1": ":red_circle:",
@@ -29,6 +29,9 @@ LISTED = 10
 
 
 def who(user_id: str | None) -> str:
+    """A Slack user as a mention; PagerDuty (acting through its webhooks) by name."""
+    if user_id == "pagerduty":
+        return "PagerDuty"
     return person(user_id, nobody="nobody")
 
 
@@ -156,6 +159,11 @@ def resolved_dm(incident: Incident, tickets: Sequence[Ticket]) -> str:
     return f"*{incident.key}* is resolved: {_title(incident)}. Your linked tickets to follow up:\n{listed}{more}"
 
 
+def pagerduty_line(incident: Incident, event_type: str) -> str:
+    what = {"incident.acknowledged": "acknowledged in PagerDuty"}.get(event_type, event_type)
+    return f":pager: {incident.key} {what}."
+
+
 def card_line(incidents: Sequence[Incident]) -> str | None:
     if not incidents:
         return None
@@ -204,7 +212,7 @@ def timeline_markdown(incident: Incident, events: Sequence[IncidentEvent], count
 
 
 def _event_text(event: IncidentEvent) -> str:
-    data, by = event.data, f"<@{event.author_id}>"
+    data, by = event.data, who(event.author_id)
     if event.kind == "declared":
         return f"declared ({data.get('severity')}) by {by}"
     if event.kind == "role":

@@ -4,7 +4,7 @@ import re
 
 from slack_bolt import App
 
-from bot.messages.card import CLAIM, ESCALATE, NOTE, STATUS
+from bot.messages.card import CLAIM, ESCALATE, LINK_INCIDENT, NOTE, STATUS
 from bot.messages.paging import ACKNOWLEDGE, DECLINE
 from bot.messages.people import ACCEPT as HELP_ACCEPT
 from bot.messages.people import DECLINE as HELP_DECLINE
@@ -13,6 +13,7 @@ from handlers.actions.add_note import add_note_clicked
 from handlers.actions.change_status import status_selected
 from handlers.actions.claim import claim_clicked
 from handlers.actions.escalate import escalate_clicked
+from handlers.actions.link_incident import link_incident_clicked
 from handlers.actions.open_from_private import OPEN_FROM_PRIVATE, open_from_private_clicked
 from handlers.actions.page_answer import page_answered
 from handlers.actions.responder_answer import responder_answered
@@ -24,6 +25,7 @@ def register(app: App) -> None:
     app.action(STATUS)(status_selected)
     app.action(NOTE)(add_note_clicked)
     app.action(ESCALATE)(escalate_clicked)
+    app.action(LINK_INCIDENT)(link_incident_clicked)
     app.action(ACKNOWLEDGE)(page_answered)
     app.action(DECLINE)(page_answered)
     app.action(HELP_ACCEPT)(responder_answered)

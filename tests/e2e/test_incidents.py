@@ -16,6 +16,7 @@ from sqlalchemy import select
 from bot.clock import MovableClock
 from bot.config import LiaisonConfig
 from bot.db import Database
+from bot.incidents.queries import render_summary
 from bot.local.driver import SlackDriver
 from bot.local.standin import SlackStandIn
 from bot.messages.paging import ACKNOWLEDGE
@@ -243,7 +244,25 @@ def test_the_summary_stays_within_slack_limits_with_500_linked_tickets(liaison, 
     declared = liaison.services.incidents.declare(alice, "Everything down " + "y" * 200, "SEV3")
     liaison.services.incidents.link(alice, declared.key, [f"T-{n}" for n in range(1, 501)])
     with database.session() as session:
-        rendered = liaison.services.incidents.render_summary(session, declared.id, liaison.services.clock.now())
+        rendered = render_summary(session, declared.id, liaison.services.clock.now())
     assert len(json.dumps(rendered["blocks"])) < 12_000 and len(rendered["blocks"]) <= 50
     assert "*500* linked ticket(s) from *500* customer(s)" in block_texts(rendered["blocks"])
     assert "… and 490 more" in block_texts(rendered["blocks"])
+
+
+def test_link_from_the_card_and_declare_from_a_ticket(driver: SlackDriver, slack: SlackStandIn, tick) -> None:
+    open_ticket(driver, ALICE, "Checkout down")
+    tick(seconds=0)
+    driver.click(ALICE, "ticket_link_incident", channel=QUEUE)
+    assert "No incident is open" in slack.response_posts()[-1]["body"]["text"]
+    assert driver.command(ALICE, "incident T-1").status == 200
+    (form,) = slack.view_stack(ALICE)
+    assert form["callback_id"] == "incident_declare"
+    assert driver.submit_view(ALICE, {"severity": {"value": "SEV3"}}).status == 200
+    open_ticket(driver, ALICE, "Checkout still down")
+    tick(seconds=0)
+    assert "*Incident*: INC-1 (SEV3, investigating) Checkout down" in block_texts(card(slack, "T-1")["blocks"])
+    driver.click(ALICE, "ticket_link_incident", channel=QUEUE, message_ts=card(slack, "T-2")["ts"])
+    assert driver.submit_view(ALICE, {"incident": {"value": "INC-1"}}).status == 200
+    tick(seconds=0)
+    assert "*Incident*: INC-1" in block_texts(card(slack, "T-2")["blocks"])

@@ -54,6 +54,7 @@ def test_submitting_the_modal_opens_the_ticket_and_posts_its_card(
         "ticket_status",
         "ticket_note",
         "ticket_escalate",
+        "ticket_link_incident",
     ]
     assert "opened *T-1*" in thread(slack)[0]
     assert "T-1" in slack.messages(slack.dm_channel(ALICE))[0]["text"]

@@ -204,7 +204,8 @@ def test_people_and_channels(screen: Screen) -> None:
         (":click one claim", "“one” is not a message number"),
         (
             ":click 1 explode",
-            "Message 1 has no button “explode”; it has 1 [Claim], 2 [Change status ▾], 3 [Add note], 4 [Escalate].",
+            "Message 1 has no button “explode”; it has 1 [Claim], 2 [Change status ▾], 3 [Add note], 4 [Escalate], "
+            "5 [Link to incident].",
         ),
         (":click 1 status sideways", "Pick an option of [Change status ▾]"),
         (":thread", "Which message? Give its number"),

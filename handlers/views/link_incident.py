@@ -1,0 +1,27 @@
+"""The link-to-incident form was submitted: link the ticket, or say why not under the field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+
+from bot.errors import UserFacingError
+from bot.messages import incident_forms as form
+from bot.services import Services
+from handlers import payloads
+
+
+def link_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    services: Services = context["services"]
+    incident = payloads.values(view).get(form.INCIDENT)
+    ticket = payloads.metadata(view).get("ticket")
+    if not incident or not ticket:
+        ack(response_action="errors", errors={form.INCIDENT: "Pick an incident."})
+        return
+    try:
+        services.incidents.link(services.actor(payloads.submitter(body)), incident, [ticket])
+    except UserFacingError as error:
+        ack(response_action="errors", errors={form.INCIDENT: str(error)})
+        return
+    ack()
