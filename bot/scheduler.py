@@ -40,6 +40,7 @@ def build_scheduler(
         replace_existing=True,
     )
     scheduler.add_job(_provision, "interval", seconds=1, args=[services], id="incident-channels", replace_existing=True)
+    scheduler.add_job(_suggest, "interval", seconds=30, args=[services], id="incident-patterns", replace_existing=True)
     # Each feed has its own refresh period; this only looks for feeds that are due (one query per feed). The first
     # run is at start-up, so a new deployment knows its iCalendar schedules at once.
     scheduler.add_job(
@@ -59,6 +60,12 @@ def _provision(services: Services) -> None:
     created = services.channels.run()
     if created:
         log.info("incidents: %s channel(s) created", created)
+
+
+def _suggest(services: Services) -> None:
+    suggested = services.patterns.run()
+    if suggested:
+        log.info("incidents: %s group(s) of similar tickets suggested", suggested)
 
 
 def _sync_feeds(services: Services) -> None:

@@ -13,6 +13,7 @@ from bot.db import Database
 from bot.dispatcher import OutboxDispatcher
 from bot.gateway import SlackGateway
 from bot.incidents import queries as incident_queries
+from bot.incidents.patterns import PatternWatch
 from bot.incidents.provision import ChannelProvisioner
 from bot.incidents.service import IncidentService
 from bot.oncall.directory import OnCallDirectory
@@ -48,6 +49,7 @@ class Services:
     people: TicketPeople
     incidents: IncidentService
     channels: ChannelProvisioner
+    patterns: PatternWatch
 
     @classmethod
     def build(cls, *, config: LiaisonConfig, clock: Clock, database: Database, client: WebClient) -> Services:
@@ -92,6 +94,7 @@ class Services:
             people=people,
             incidents=incidents,
             channels=ChannelProvisioner(database, clock, gateway, config.incidents, incidents),
+            patterns=PatternWatch(database, clock, config.incidents, config.queue_channel),
         )
 
     def actor(self, user_id: str) -> Actor:

@@ -78,3 +78,19 @@ class IncidentEvent(Base):
     body: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[JsonDict] = mapped_column(default=dict)
     created_at: Mapped[utc]
+
+
+class IncidentSuggestion(Base):
+    """A group of similar tickets suggested as one incident, once per group (its key), then declared, linked or
+    dismissed; a dismissed group is never suggested again."""
+
+    __tablename__ = "incident_suggestions"
+
+    id: Mapped[intpk]
+    key: Mapped[str] = mapped_column(String(32), unique=True)
+    tokens: Mapped[str] = mapped_column(String(500))
+    ticket_ids: Mapped[JsonDict] = mapped_column(default=dict)
+    state: Mapped[str] = mapped_column(String(16))
+    decided_by: Mapped[str | None] = mapped_column(String(32))
+    decided_at: Mapped[utc | None]
+    created_at: Mapped[utc]

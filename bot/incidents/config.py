@@ -6,9 +6,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from bot.errors import ConfigError
+from bot.sla.config import parse_duration
 from bot.tickets import rules
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")  # most severe first
@@ -40,6 +42,11 @@ class IncidentConfig:
     liaison_policy: str | None = None
     resolve_status: str | None = None
     admins: frozenset[str] = frozenset()
+    # Similar tickets suggested as one incident: this many within `pattern_window`, at this similarity
+    # (bot/incidents/similar.py); pattern_size 0 turns suggestions off.
+    pattern_size: int = 3
+    pattern_window: timedelta = timedelta(minutes=30)
+    pattern_threshold: float = 0.5
 
     def is_major(self, severity: str) -> bool:
         return SEVERITIES.index(severity) <= SEVERITIES.index(self.major)
@@ -78,4 +85,16 @@ def parse_incidents(
     admins = table.get("admins", [])
     if not isinstance(admins, list) or not all(isinstance(a, str) for a in admins):
         raise ConfigError(f"{key}.admins: Slack user ids who may assign roles besides the commander.")
-    return IncidentConfig(channel, major, bridge, roles, schedule, policy, status, frozenset(admins))
+    patterns = table.get("patterns", {})
+    if not isinstance(patterns, dict):
+        raise ConfigError(f"{key}.patterns must be a table: size, window, threshold.")
+    size = patterns.get("size", 3)
+    if not isinstance(size, int) or isinstance(size, bool) or not (size == 0 or 2 <= size <= 50):
+        raise ConfigError(f"{key}.patterns.size: how many similar tickets make a suggestion (2-50, 0 turns it off).")
+    window = parse_duration(patterns.get("window", "30m"), f"{key}.patterns.window")
+    threshold = patterns.get("threshold", 0.5)
+    if not isinstance(threshold, int | float) or not 0 < threshold <= 1:
+        raise ConfigError(f"{key}.patterns.threshold: a similarity between 0 and 1, such as 0.5.")
+    return IncidentConfig(
+        channel, major, bridge, roles, schedule, policy, status, frozenset(admins), size, window, float(threshold)
+    )

@@ -3,6 +3,7 @@ channel to exist), invitations, and the pinned summary and topic (rendered when 
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -72,7 +73,8 @@ def refresh(session: Session, incident: Incident, now: datetime, *, topic: bool 
     incident.updated_at = now
     if incident.channel_id is None:
         return
-    stamp = f"{int(now.timestamp() * 1000)}"
+    # Every change queues its own update (two changes in one millisecond too); a rolled-back change queued nothing.
+    stamp = uuid.uuid4().hex
     outbox.follow(
         session,
         now=now,

@@ -27,19 +27,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import outbox
+from bot.access import require_agent, require_role_giver
 from bot.clock import Clock
 from bot.config import LiaisonConfig
 from bot.db import Database, insert_new
-from bot.errors import PermissionDenied, UsageError
+from bot.errors import UsageError
 from bot.incidents import notices, queries
 from bot.incidents.config import COMMANDER, LIAISON, SEVERITIES, STATUSES
 from bot.messages import incidents as msg
+from bot.messages.activity import activity_text
 from bot.pagerduty_webhooks import PagerDutyIncident
 from bot.paging.service import PagingService, Started
 from bot.tickets import rules
 from bot.tickets.cards import post_in_thread, update_card
+from bot.tickets.people import stakeholders
 from bot.tickets.service import Actor, TicketService
-from models import Incident, IncidentEvent, IncidentRole, IncidentTicket, Page, Ticket
+from models import Incident, IncidentEvent, IncidentRole, IncidentTicket, Page, Ticket, TicketEvent
 
 OPEN_STATUSES = tuple(s for s in STATUSES if s != "resolved")
 # Who acts for PagerDuty's webhooks (shown as "PagerDuty", never as a mention).
@@ -119,14 +122,13 @@ class IncidentService:
         description: str = "",
         *,
         bridge: str | None = None,
-        ticket_key: str | None = None,
+        ticket_keys: Sequence[str] = (),
         request: str | None = None,
         commander: str | None = "",
     ) -> Incident:
         """Declare an incident; the declarer is commander unless `commander` names someone else (None: nobody yet)."""
         commander = actor.user_id if commander == "" else commander
-        if not actor.is_agent:
-            raise PermissionDenied("Only support agents can declare incidents.")
+        require_agent(actor, "declare incidents")
         severity = parse_severity(severity)
 
         def unit(session: Session) -> Incident:
@@ -153,8 +155,8 @@ class IncidentService:
             self._event(session, incident, "declared", actor.user_id, now, severity=severity, title=incident.title)
             if commander is not None:
                 self._hand_role(session, incident, COMMANDER, commander, actor.user_id, now)
-            if ticket_key is not None:
-                self._link(session, incident, [ticket_key], actor, now)
+            if ticket_keys:
+                self._link(session, incident, list(ticket_keys), actor, now)
             if self.config.is_major(severity):
                 self._automatic_liaison(session, incident, actor.user_id, now)
             return incident
@@ -173,11 +175,7 @@ class IncidentService:
         def unit(session: Session) -> str:
             incident = self.get(session, key)
             holders = queries.roles(session, incident.id)
-            if actor.user_id != holders.get(COMMANDER) and actor.user_id not in self.config.admins:
-                raise PermissionDenied(
-                    f"Only the commander of {incident.key} ({msg.who(holders.get(COMMANDER))}) or an incident admin "
-                    "can assign roles."
-                )
+            require_role_giver(actor, incident.key, holders, self.config.admins)
             if holders.get(role) == user_id:
                 return f"{msg.who(user_id)} already is {role} of {incident.key}."
             self._hand_role(session, incident, role, user_id, actor.user_id, self.clock.now())
@@ -199,20 +197,20 @@ class IncidentService:
             current.ended_at = now
         session.add(IncidentRole(incident_id=incident.id, role=role, user_id=user_id, assigned_by=by, started_at=now))
         session.flush()
-        self._event(session, incident, "role", by, now, role=role, user=user_id, previous=previous)
+        event = self._event(session, incident, "role", by, now, role=role, user=user_id, previous=previous)
         instructions = self.config.roles.get(role, "").format(key=incident.key)
         notices.dm(
             session,
             incident,
             user_id,
-            f"role:{role}:{user_id}:{int(now.timestamp())}",
+            f"event:{event.id}",
             msg.role_dm(incident, role, instructions),
         )
         notices.to_channel(
             session,
             incident,
             now,
-            f"role:{role}:{user_id}:{int(now.timestamp())}",
+            f"event:{event.id}",
             msg.role_line(incident, role, user_id, previous, by),
         )
         notices.invite(session, incident, user_id)
@@ -276,8 +274,7 @@ class IncidentService:
     def _link(
         self, session: Session, incident: Incident, ticket_keys: Sequence[str], actor: Actor, now: datetime
     ) -> list[Ticket]:
-        if not actor.is_agent:
-            raise PermissionDenied("Only support agents can link tickets to incidents.")
+        require_agent(actor, "link tickets to incidents")
         linked = []
         for ticket_key in ticket_keys:
             ticket = self.tickets.for_change_in(session, actor, ticket_key)
@@ -286,13 +283,7 @@ class IncidentService:
                 continue
             linked.append(ticket)
             self._event(session, incident, "linked", actor.user_id, now, ticket=ticket.key)
-            post_in_thread(
-                session,
-                ticket,
-                now,
-                f"incident:{incident.id}:link:{ticket.id}:{int(now.timestamp())}",
-                msg.ticket_linked_line(incident, actor.user_id),
-            )
+            self._ticket_event(session, ticket, rules.INCIDENT_LINKED, actor.user_id, incident, now)
             update_card(session, ticket, now)
         if linked:
             notices.refresh(session, incident, now)
@@ -330,6 +321,10 @@ class IncidentService:
             tickets = queries.linked(session, incident.id)
             for ticket in tickets:
                 post_in_thread(session, ticket, now, f"incident:{incident.id}:update:{event.id}:{ticket.id}", line)
+            # The stakeholders of the linked tickets (managers, account owners) hear it too, once each.
+            watchers = {u for users in stakeholders(session, [t.id for t in tickets]).values() for u in users}
+            for user_id in sorted(watchers):
+                notices.dm(session, incident, user_id, f"update:{event.id}:{user_id}", line)
             notices.refresh(session, incident, now)
             return f"Update posted to {incident.key} and to {len(tickets)} linked ticket(s)."
 
@@ -344,12 +339,12 @@ class IncidentService:
                 return f"{incident.key} already is {severity}."
             now = self.clock.now()
             old, incident.severity, incident.updated_at = incident.severity, severity, now
-            self._event(session, incident, "severity", actor.user_id, now, old=old, new=severity)
+            event = self._event(session, incident, "severity", actor.user_id, now, old=old, new=severity)
             notices.to_channel(
                 session,
                 incident,
                 now,
-                f"severity:{severity}:{int(now.timestamp())}",
+                f"event:{event.id}",
                 msg.severity_line(incident, old, actor.user_id),
             )
             if self.config.is_major(severity) and not self.config.is_major(old):
@@ -372,12 +367,12 @@ class IncidentService:
                 return f"{incident.key} already is {status}."
             now = self.clock.now()
             old, incident.status, incident.updated_at = incident.status, status, now
-            self._event(session, incident, "status", actor.user_id, now, old=old, new=status)
+            event = self._event(session, incident, "status", actor.user_id, now, old=old, new=status)
             notices.to_channel(
                 session,
                 incident,
                 now,
-                f"status:{status}:{int(now.timestamp())}",
+                f"event:{event.id}",
                 msg.status_line(incident, old, actor.user_id),
             )
             notices.refresh(session, incident, now, topic=True)
@@ -396,13 +391,7 @@ class IncidentService:
             tickets = queries.linked(session, incident.id)
             by_assignee: dict[str, list[Ticket]] = defaultdict(list)
             for ticket in tickets:
-                post_in_thread(
-                    session,
-                    ticket,
-                    now,
-                    f"incident:{incident.id}:resolved:{ticket.id}",
-                    msg.ticket_resolved_line(incident),
-                )
+                self._ticket_event(session, ticket, rules.INCIDENT_RESOLVED, actor.user_id, incident, now)
                 status = self.config.resolve_status
                 if status is not None and ticket.status not in ("solved", "closed") and ticket.status != status:
                     self.tickets.set_status_in(session, actor, ticket, status)
@@ -464,14 +453,30 @@ class IncidentService:
         return self.database.transaction(unit)
 
     def _changeable(self, session: Session, actor: Actor, key: str) -> Incident:
-        if not actor.is_agent:
-            raise PermissionDenied("Only support agents can change incidents.")
+        require_agent(actor, "change incidents")
         incident = self.get(session, key)
         if incident.status == "resolved":
             raise UsageError(f"{incident.key} is resolved.")
         return incident
 
     # Writing
+
+    @staticmethod
+    def _ticket_event(
+        session: Session, ticket: Ticket, kind: str, author: str, incident: Incident, now: datetime
+    ) -> None:
+        """The ticket's own log and thread show what the incident did to it (SLA clocks ignore these kinds)."""
+        event = TicketEvent(
+            ticket_id=ticket.id,
+            kind=kind,
+            author_id=author,
+            body=incident.title,
+            data={"incident": incident.key},
+            created_at=now,
+        )
+        session.add(event)
+        session.flush()
+        post_in_thread(session, ticket, now, f"thread:{ticket.key}:event:{event.id}", activity_text(ticket, event))
 
     @staticmethod
     def _event(

@@ -5,12 +5,23 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from slack_sdk.models.blocks import InputBlock, Option, PlainTextInputElement, StaticSelectElement
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    SectionBlock,
+    StaticSelectElement,
+    UserSelectElement,
+)
 from slack_sdk.models.views import View
 
 from bot.incidents.config import SEVERITIES
-from bot.messages.common import option_for
-from bot.text import plain
+from bot.messages.common import as_dicts, option_for
+from bot.text import mrkdwn, plain
+from models import Ticket
 
 DECLARE = "incident_declare"
 TITLE, SEVERITY, DESCRIPTION, BRIDGE = "title", "severity", "description", "bridge"
@@ -22,7 +33,14 @@ SEVERITY_LABELS = {
 }
 
 
-def declare_modal(title: str = "", ticket_key: str | None = None, severity: str = "SEV3") -> dict[str, Any]:
+def declare_modal(
+    title: str = "",
+    ticket_key: str | None = None,
+    severity: str = "SEV3",
+    *,
+    tickets: list[str] | None = None,
+    suggestion: str = "",
+) -> dict[str, Any]:
     options = [Option(value=s, text=SEVERITY_LABELS[s]) for s in SEVERITIES]
     blocks = [
         InputBlock(
@@ -58,7 +76,9 @@ def declare_modal(title: str = "", ticket_key: str | None = None, severity: str 
         submit="Declare",
         close="Cancel",
         blocks=blocks,
-        private_metadata=json.dumps({"ticket": ticket_key}),
+        private_metadata=json.dumps(
+            {"ticket": ticket_key, "tickets": " ".join(tickets or []), "suggestion": suggestion}
+        ),
     )
     view.validate_json()
     return view.to_dict()
@@ -68,13 +88,14 @@ LINK = "incident_link"
 INCIDENT = "incident"
 
 
-def link_modal(ticket_key: str, incidents: list[tuple[str, str]]) -> dict[str, Any]:
-    """Pick one of the open incidents (key, label) to link the ticket to."""
+def link_modal(tickets: list[str], incidents: list[tuple[str, str]], *, suggestion: str = "") -> dict[str, Any]:
+    """Pick one of the open incidents (key, label) to link the tickets (one, or a suggestion's) to."""
     options = [Option(value=key, text=plain(label, 75)) for key, label in incidents[:100]]
+    what = tickets[0] if len(tickets) == 1 else f"{len(tickets)} tickets"
     view = View(
         type="modal",
         callback_id=LINK,
-        title=plain(f"Link {ticket_key}", 24),
+        title=plain(f"Link {what}", 24),
         submit="Link",
         close="Cancel",
         blocks=[
@@ -84,7 +105,63 @@ def link_modal(ticket_key: str, incidents: list[tuple[str, str]]) -> dict[str, A
                 element=StaticSelectElement(action_id="value", options=options, placeholder="Pick an open incident"),
             )
         ],
-        private_metadata=json.dumps({"ticket": ticket_key}),
+        private_metadata=json.dumps({"tickets": " ".join(tickets), "suggestion": suggestion}),
+    )
+    view.validate_json()
+    return view.to_dict()
+
+
+# The suggestion's buttons; each carries the suggestion's key (the select's block id carries it too).
+SUGGEST_DECLARE, SUGGEST_LINK, SUGGEST_DISMISS = "suggestion_declare", "suggestion_link", "suggestion_dismiss"
+
+
+def suggestion_message(key: str, tokens: str, tickets: list[Ticket]) -> tuple[str, list[dict[str, Any]]]:
+    """Similar tickets, suggested as one incident, with what to do about it."""
+    listed = "\n".join(f"• *{t.key}* {mrkdwn(t.subject, 150)} ({mrkdwn(t.customer.name, 60)})" for t in tickets[:20])
+    text = f":mag: {len(tickets)} similar tickets ({mrkdwn(tokens, 200)}): one incident?"
+    blocks = [
+        SectionBlock(text=MarkdownTextObject(text=f"{text}\n{listed}"[:3000])),
+        ActionsBlock(
+            block_id=f"suggestion:{key}",
+            elements=[
+                ButtonElement(text="Declare incident", action_id=SUGGEST_DECLARE, value=key, style="primary"),
+                ButtonElement(text="Link to an open incident", action_id=SUGGEST_LINK, value=key),
+                ButtonElement(text="Dismiss", action_id=SUGGEST_DISMISS, value=key),
+            ],
+        ),
+    ]
+    return text, as_dicts(blocks)
+
+
+def suggestion_decided(line: str) -> tuple[str, list[dict[str, Any]]]:
+    return line, as_dicts([SectionBlock(text=MarkdownTextObject(text=line[:3000]))])
+
+
+ROLE, ROLE_BLOCK, PERSON_BLOCK = "incident_role", "role", "person"
+
+
+def role_modal(incident_key: str, roles: list[str]) -> dict[str, Any]:
+    """Hand a role of the incident to someone (the commander or an incident admin may)."""
+    options = [Option(value=role, text=role) for role in roles]
+    view = View(
+        type="modal",
+        callback_id=ROLE,
+        title=plain(f"{incident_key} roles", 24),
+        submit="Assign",
+        close="Cancel",
+        blocks=[
+            InputBlock(
+                block_id=ROLE_BLOCK,
+                label="Role",
+                element=StaticSelectElement(action_id="value", options=options, initial_option=options[0]),
+            ),
+            InputBlock(
+                block_id=PERSON_BLOCK,
+                label="Who takes it",
+                element=UserSelectElement(action_id="value", placeholder="Pick a person"),
+            ),
+        ],
+        private_metadata=json.dumps({"incident": incident_key}),
     )
     view.validate_json()
     return view.to_dict()

@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from slack_sdk.models.blocks import ContextBlock, HeaderBlock, MarkdownTextObject, PlainTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
 
 from bot.messages.common import as_dicts, person, slack_date
 from bot.messages.sla import span
@@ -24,6 +32,8 @@ SEVERITY_CUE = {
     "SEV3": ":large_yellow_circle:",
     "SEV4": ":white_circle:",
 }
+# The summary's button: a form to hand a role over (its value is the incident's key).
+ASSIGN_ROLE = "incident_assign_role"
 # The summary lists this many linked tickets; beyond that it counts them (500 linked tickets stay one message).
 LISTED = 10
 
@@ -84,6 +94,9 @@ def summary(
             ]
         )
     )
+    if incident.status != "resolved":
+        button = ButtonElement(text="Assign a role", action_id=ASSIGN_ROLE, value=incident.key)
+        blocks.append(ActionsBlock(block_id=f"incident:{incident.id}", elements=[button]))
     return {"text": f"{head} ({incident.status})"[:3000], "blocks": as_dicts(blocks)}
 
 
@@ -127,14 +140,6 @@ def linked_answer(incident: Incident, linked: Sequence[Ticket], asked: int) -> s
     keys = ", ".join(t.key for t in linked)
     already = asked - len(linked)
     return f"Linked {keys} to {incident.key}." + (f" ({already} already were.)" if already else "")
-
-
-def ticket_linked_line(incident: Incident, by: str) -> str:
-    return f":link: {who(by)} linked this ticket to *{incident.key}* ({incident.severity}): {_title(incident)}."
-
-
-def ticket_resolved_line(incident: Incident) -> str:
-    return f":white_check_mark: *{incident.key}* is resolved: {_title(incident)}. Tell the customer and follow up."
 
 
 def update_line(incident: Incident, by: str, text: str) -> str:

@@ -31,9 +31,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot import outbox
+from bot.access import require_agent
 from bot.clock import Clock
 from bot.db import Database, insert_new
-from bot.errors import PermissionDenied, UsageError
+from bot.errors import UsageError
 from bot.messages import paging as msg
 from bot.messages.common import person
 from bot.messages.sla import span
@@ -117,8 +118,7 @@ class PagingService:
         self, actor: Actor, target: str, message: str, *, channel: str | None, request: str | None = None
     ) -> Started:
         """`/page <@user|@group|schedule|policy> <message>`: a policy walks its levels; anything else is one level."""
-        if not actor.is_agent:
-            raise PermissionDenied("Only support agents can page people.")
+        require_agent(actor, "page people")
         if target in self.book.policies:
             snapshot = self.book.policies[target].snapshot()
         else:

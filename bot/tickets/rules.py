@@ -26,6 +26,8 @@ SOURCE_COMMAND, SOURCE_SHORTCUT, SOURCE_REACTION = "command", "shortcut", "react
 
 CREATED, PUBLIC_REPLY, INTERNAL_NOTE, CUSTOMER_MESSAGE = "created", "public_reply", "internal_note", "customer_message"
 STATUS_CHANGE, PRIORITY_CHANGE, ASSIGNEE_CHANGE = "status_change", "priority_change", "assignee_change"
+# An incident's changes as they touch a linked ticket (they do not move its SLA clocks).
+INCIDENT_LINKED, INCIDENT_RESOLVED = "incident_linked", "incident_resolved"
 # Events a requester who is not an agent may read; internal notes and the rest stay with the support team.
 PUBLIC_EVENTS = frozenset({CREATED, PUBLIC_REPLY, CUSTOMER_MESSAGE, STATUS_CHANGE})
 

@@ -34,4 +34,4 @@ def link_incident_clicked(ack: Ack, body: dict[str, Any], context: BoltContext, 
             f"No incident is open. Declare one from the ticket with `/ticket incident {ticket.key}`.",
         )
         return
-    services.gateway.open_view(click.trigger_id or "", link_modal(ticket.key, open_now))
+    services.gateway.open_view(click.trigger_id or "", link_modal([ticket.key], open_now))

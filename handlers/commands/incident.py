@@ -6,6 +6,7 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
 
+from bot.access import require_agent
 from bot.errors import UsageError, UserFacingError
 from bot.incidents import commands
 from bot.messages import incidents as views_of
@@ -21,8 +22,7 @@ def incident_command(ack: Ack, command: dict[str, Any], context: BoltContext, re
     try:
         request = commands.parse(slash.text)
         if request.name == "declare":
-            if not services.actor(slash.user).is_agent:
-                raise UsageError("Only support agents can declare incidents.")
+            require_agent(services.actor(slash.user), "declare incidents")
             ack()
             open_form(services, slash.trigger_id, declare_modal(request.text), respond)
             return

@@ -6,7 +6,8 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
 
-from bot.errors import PermissionDenied, UserFacingError
+from bot.access import require_agent
+from bot.errors import UserFacingError
 from bot.messages import oncall as views_of
 from bot.oncall import commands
 from bot.services import Services
@@ -50,5 +51,4 @@ def _answer(services: Services, slash: payloads.SlashCommand, request: commands.
 
 
 def _agents_only(services: Services, user_id: str) -> None:
-    if not services.actor(user_id).is_agent:
-        raise PermissionDenied("Only support agents can change who is on call.")
+    require_agent(services.actor(user_id), "change who is on call")

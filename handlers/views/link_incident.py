@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 
 from bot.errors import UserFacingError
+from bot.incidents.patterns import LINKED
 from bot.messages import incident_forms as form
 from bot.services import Services
 from handlers import payloads
@@ -15,13 +16,17 @@ from handlers import payloads
 def link_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     services: Services = context["services"]
     incident = payloads.values(view).get(form.INCIDENT)
-    ticket = payloads.metadata(view).get("ticket")
-    if not incident or not ticket:
+    meta = payloads.metadata(view)
+    tickets = (meta.get("tickets") or "").split()
+    if not incident or not tickets:
         ack(response_action="errors", errors={form.INCIDENT: "Pick an incident."})
         return
+    user = payloads.submitter(body)
     try:
-        services.incidents.link(services.actor(payloads.submitter(body)), incident, [ticket])
+        answer = services.incidents.link(services.actor(user), incident, tickets)
     except UserFacingError as error:
         ack(response_action="errors", errors={form.INCIDENT: str(error)})
         return
+    if meta.get("suggestion"):
+        services.patterns.decide(meta["suggestion"] or "", LINKED, user, f":link: {answer} (<@{user}>)")
     ack()

@@ -132,6 +132,15 @@ def test_roles_hand_over_and_only_the_commander_assigns(
     assert [tuple(row) for row in history] == [(BOB, True), (CAROL, False)]
     assert "Keep the timeline" in slack.messages(slack.dm_channel(CAROL))[-1]["text"]
     assert "`boss` is not a role" in incident(driver, ALICE, "role INC-1 boss <@U0BOB0001>")
+    # The summary's button: the same through a form, refused inline for someone who may not.
+    driver.click(BOB, "incident_assign_role", channel=channel)
+    refused = driver.submit_view(BOB, {"role": {"value": "scribe"}, "person": {"value": BOB}})
+    assert "Only the commander of INC-1" in refused.json()["errors"]["role"]
+    driver.close_view(BOB)
+    driver.click(ALICE, "incident_assign_role", channel=channel)
+    assert driver.submit_view(ALICE, {"role": {"value": "scribe"}, "person": {"value": BOB}}).status == 200
+    tick(seconds=0)
+    assert "Scribe <@U0BOB0001>" in block_texts(slack.pins(channel)[0]["blocks"])
 
 
 def test_a_major_incident_pages_the_on_call_as_customer_liaison(driver: SlackDriver, slack: SlackStandIn, tick) -> None:
@@ -172,8 +181,11 @@ def test_linked_tickets_are_counted_updated_and_resolved_together(
     summary = block_texts(slack.pins(channel)[0]["blocks"])
     assert "*3* linked ticket(s) from *2* customer(s) · by tier: 3 standard · by priority: 3 P1" in summary
     assert "*Incident*: INC-1 (SEV3, investigating) Checkout down" in block_texts(card(slack, "T-2")["blocks"])
+    driver.command(ALICE, "stakeholder T-3 <@U0CAROL01>")
     incident(driver, ALICE, "update Payments <b>back</b> & retried", channel=channel)
     tick(seconds=0)
+    to_carol = [m["text"] for m in slack.messages(slack.dm_channel(CAROL)) if "INC-1 update" in m["text"]]
+    assert len(to_carol) == 1, "a stakeholder of a linked ticket hears the update once"
     assert any(
         "INC-1 update* from <@U0ALICE01>: Payments &lt;b&gt;back&lt;/b&gt; &amp; retried" in t
         for t in thread(slack, "T-3")
