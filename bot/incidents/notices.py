@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -25,6 +26,35 @@ def channel_ordering(incident_id: int) -> str:
     return f"incident:{incident_id}:channel"
 
 
+SUMMARY = {outbox.RENDER: "incident_summary"}
+TOPIC = {outbox.RENDER: "incident_topic"}
+
+
+def in_channel(
+    session: Session,
+    incident_id: int,
+    now: datetime,
+    dedupe_key: str,
+    method: str,
+    payload: dict[str, Any],
+    *,
+    after: str | None = None,
+    as_: str = "channel",
+) -> None:
+    """A call on the incident's channel, in the channel's order; it waits for the channel to exist (or for the
+    earlier row `after`, e.g. the summary it edits or pins), which supplies the channel id (and that row's ts)."""
+    outbox.follow(
+        session,
+        now=now,
+        after=after or channel_anchor(incident_id),
+        dedupe_key=dedupe_key,
+        method=method,
+        payload=payload,
+        ordering_key=channel_ordering(incident_id),
+        as_=as_,
+    )
+
+
 def dm(session: Session, incident: Incident, user_id: str, suffix: str, text: str) -> None:
     outbox.enqueue(
         session,
@@ -37,30 +67,22 @@ def dm(session: Session, incident: Incident, user_id: str, suffix: str, text: st
 
 
 def to_channel(session: Session, incident: Incident, now: datetime, suffix: str, text: str) -> None:
-    """A message in the incident's channel: it waits for the channel to exist (its anchor row)."""
-    outbox.follow(
-        session,
-        now=now,
-        after=channel_anchor(incident.id),
-        dedupe_key=f"incident:{incident.id}:channel:{suffix}",
-        method=outbox.POST,
-        payload={"text": text, "unfurl_links": False},
-        ordering_key=channel_ordering(incident.id),
-        as_="channel",
-    )
+    """A message in the incident's channel."""
+    payload = {"text": text, "unfurl_links": False}
+    in_channel(session, incident.id, now, f"incident:{incident.id}:channel:{suffix}", outbox.POST, payload)
 
 
 def invite(session: Session, incident: Incident, user_id: str) -> None:
-    outbox.follow(
-        session,
-        now=incident.updated_at,
-        after=channel_anchor(incident.id),
-        dedupe_key=f"incident:{incident.id}:invite:{user_id}",
-        method="conversations.invite",
-        payload={"users": user_id},
-        ordering_key=channel_ordering(incident.id),
-        as_="channel",
-    )
+    key = f"incident:{incident.id}:invite:{user_id}"
+    in_channel(session, incident.id, incident.updated_at, key, "conversations.invite", {"users": user_id})
+
+
+def post_summary(session: Session, incident: Incident, now: datetime) -> None:
+    """The summary's first post, pinned, and the first topic: once the channel exists (the provisioning job)."""
+    key, subject = summary_key(incident.id), {outbox.SUBJECT: incident.id}
+    in_channel(session, incident.id, now, key, outbox.POST, SUMMARY | subject)
+    in_channel(session, incident.id, now, f"{key}:pin", "pins.add", {}, after=key, as_="timestamp")
+    in_channel(session, incident.id, now, f"incident:{incident.id}:topic", "conversations.setTopic", TOPIC | subject)
 
 
 def refresh(session: Session, incident: Incident, now: datetime, *, topic: bool = False) -> None:
@@ -74,26 +96,11 @@ def refresh(session: Session, incident: Incident, now: datetime, *, topic: bool 
     if incident.channel_id is None:
         return
     # Every change queues its own update (two changes in one millisecond too); a rolled-back change queued nothing.
-    stamp = uuid.uuid4().hex
-    outbox.follow(
-        session,
-        now=now,
-        after=summary_key(incident.id),
-        dedupe_key=f"incident:{incident.id}:summary:{stamp}",
-        method="chat.update",
-        payload={outbox.RENDER: "incident_summary", outbox.SUBJECT: incident.id},
-        ordering_key=channel_ordering(incident.id),
-        as_="ts",
+    stamp, subject = uuid.uuid4().hex, {outbox.SUBJECT: incident.id}
+    key = f"incident:{incident.id}:summary:{stamp}"
+    in_channel(
+        session, incident.id, now, key, "chat.update", SUMMARY | subject, after=summary_key(incident.id), as_="ts"
     )
-    if not topic:
-        return  # the topic shows severity, status, roles and the bridge; Slack allows ~20 topic changes a minute
-    outbox.follow(
-        session,
-        now=now,
-        after=channel_anchor(incident.id),
-        dedupe_key=f"incident:{incident.id}:topic:{stamp}",
-        method="conversations.setTopic",
-        payload={outbox.RENDER: "incident_topic", outbox.SUBJECT: incident.id},
-        ordering_key=channel_ordering(incident.id),
-        as_="channel",
-    )
+    if topic:  # the topic shows severity, status, roles and the bridge; Slack allows ~20 topic changes a minute
+        key = f"incident:{incident.id}:topic:{stamp}"
+        in_channel(session, incident.id, now, key, "conversations.setTopic", TOPIC | subject)

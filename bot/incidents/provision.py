@@ -25,9 +25,9 @@ from bot import outbox
 from bot.clock import Clock
 from bot.db import Database
 from bot.gateway import SlackError, SlackGateway
-from bot.incidents import queries
+from bot.incidents import notices, queries
 from bot.incidents.config import COMMANDER, IncidentConfig
-from bot.incidents.notices import channel_anchor, channel_ordering, summary_key
+from bot.incidents.notices import channel_anchor
 from bot.incidents.service import IncidentService
 from bot.leases import new_owner
 from bot.messages import incidents as msg
@@ -174,37 +174,7 @@ class ChannelProvisioner:
                     posted_ts=channel_id,
                 )
             )
-            summary = {outbox.RENDER: "incident_summary", outbox.SUBJECT: incident.id}
-            outbox.follow(
-                session,
-                now=now,
-                after=channel_anchor(incident.id),
-                dedupe_key=summary_key(incident.id),
-                method=outbox.POST,
-                payload=summary,
-                ordering_key=channel_ordering(incident.id),
-                as_="channel",
-            )
-            outbox.follow(
-                session,
-                now=now,
-                after=summary_key(incident.id),
-                dedupe_key=f"{summary_key(incident.id)}:pin",
-                method="pins.add",
-                payload={},
-                ordering_key=channel_ordering(incident.id),
-                as_="timestamp",
-            )
-            outbox.follow(
-                session,
-                now=now,
-                after=channel_anchor(incident.id),
-                dedupe_key=f"incident:{incident.id}:topic",
-                method="conversations.setTopic",
-                payload={outbox.RENDER: "incident_topic", outbox.SUBJECT: incident.id},
-                ordering_key=channel_ordering(incident.id),
-                as_="channel",
-            )
+            notices.post_summary(session, incident, now)
             if self.config.channel:
                 commander = queries.roles(session, incident.id).get(COMMANDER)
                 outbox.enqueue(
