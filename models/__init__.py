@@ -2,7 +2,14 @@
 
 from models.base import Base
 from models.customer import Customer
-from models.incident import Incident, IncidentEvent, IncidentRole, IncidentSuggestion, IncidentTicket
+from models.incident import (
+    Incident,
+    IncidentEvent,
+    IncidentRole,
+    IncidentStakeholder,
+    IncidentSuggestion,
+    IncidentTicket,
+)
 from models.oncall import OnCallOverride, ScheduleFeed
 from models.outbox import OutboxMessage
 from models.page import Page, PageNotice
@@ -17,6 +24,7 @@ __all__ = [
     "Incident",
     "IncidentEvent",
     "IncidentRole",
+    "IncidentStakeholder",
     "IncidentSuggestion",
     "IncidentTicket",
     "OnCallOverride",

@@ -94,3 +94,17 @@ class IncidentSuggestion(Base):
     decided_by: Mapped[str | None] = mapped_column(String(32))
     decided_at: Mapped[utc | None]
     created_at: Mapped[utc]
+
+
+class IncidentStakeholder(Base):
+    """Someone kept informed of an incident without a role in it (a manager, an account owner): a DM on each update,
+    severity or status change, and the resolution."""
+
+    __tablename__ = "incident_stakeholders"
+    __table_args__ = (UniqueConstraint("incident_id", "user_id"),)
+
+    id: Mapped[intpk]
+    incident_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("incidents.id"), index=True)
+    user_id: Mapped[slack_id]
+    added_by: Mapped[slack_id]
+    created_at: Mapped[utc]

@@ -22,6 +22,7 @@ USAGE = (
     "• `/incident role [INC-7] customer-liaison @bob` — hand a role over (commander or incident admins)\n"
     "• `/incident link [INC-7] T-12 T-13`, `/incident unlink [INC-7] T-12` — tickets affected\n"
     "• `/incident update [INC-7] <text>` — to the channel and every linked ticket's thread\n"
+    "• `/incident stakeholder [INC-7] @dave` — keep someone informed by DM\n"
     "• `/incident severity [INC-7] SEV1`, `/incident resolve [INC-7]`, `/incident timeline [INC-7]`\n"
     "In an incident's channel the key can be left out."
 )
@@ -36,7 +37,7 @@ class IncidentRequest:
     user: str | None = None
 
 
-NEEDS_KEY = {"role", "link", "unlink", "update", "severity", "resolve", "timeline", "status"}
+NEEDS_KEY = {"role", "link", "unlink", "update", "severity", "resolve", "timeline", "status", "stakeholder"}
 
 
 def parse(text: str) -> IncidentRequest:
@@ -60,6 +61,11 @@ def parse(text: str) -> IncidentRequest:
         if mention is None:
             raise UsageError("Say the role and the person, for example `/incident role INC-7 customer-liaison @bob`.")
         return IncidentRequest("role", key, [bits[0].lower()], user=mention.group(1))
+    if name == "stakeholder":
+        mention = MENTION.match(unescape(rest).strip())
+        if mention is None:
+            raise UsageError("Name the person, for example `/incident stakeholder INC-7 @dave`.")
+        return IncidentRequest("stakeholder", key, user=mention.group(1))
     if name in ("link", "unlink"):
         keys = [f"T-{rules.parse_key(from_slack(word))}" for word in rest.split()]
         if not keys:

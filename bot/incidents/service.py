@@ -42,7 +42,16 @@ from bot.tickets import rules
 from bot.tickets.cards import post_in_thread, update_card
 from bot.tickets.people import stakeholders
 from bot.tickets.service import Actor, TicketService
-from models import Incident, IncidentEvent, IncidentRole, IncidentTicket, Page, Ticket, TicketEvent
+from models import (
+    Incident,
+    IncidentEvent,
+    IncidentRole,
+    IncidentStakeholder,
+    IncidentTicket,
+    Page,
+    Ticket,
+    TicketEvent,
+)
 
 OPEN_STATUSES = tuple(s for s in STATUSES if s != "resolved")
 # Who acts for PagerDuty's webhooks (shown as "PagerDuty", never as a mention).
@@ -321,14 +330,46 @@ class IncidentService:
             tickets = queries.linked(session, incident.id)
             for ticket in tickets:
                 post_in_thread(session, ticket, now, f"incident:{incident.id}:update:{event.id}:{ticket.id}", line)
-            # The stakeholders of the linked tickets (managers, account owners) hear it too, once each.
-            watchers = {u for users in stakeholders(session, [t.id for t in tickets]).values() for u in users}
-            for user_id in sorted(watchers):
-                notices.dm(session, incident, user_id, f"update:{event.id}:{user_id}", line)
+            self._tell_stakeholders(session, incident, f"event:{event.id}", line, tickets)
             notices.refresh(session, incident, now)
             return f"Update posted to {incident.key} and to {len(tickets)} linked ticket(s)."
 
         return self.database.transaction(unit)
+
+    def add_stakeholder(self, actor: Actor, key: str, user_id: str) -> str:
+        """Keep someone informed of the incident (updates, severity and status changes, the resolution) by DM."""
+        require_agent(actor, "add incident stakeholders")
+        user_id = rules.parse_user_id(user_id)
+
+        def unit(session: Session) -> str:
+            incident = self.get(session, key)
+            row = {
+                "incident_id": incident.id,
+                "user_id": user_id,
+                "added_by": actor.user_id,
+                "created_at": self.clock.now(),
+            }
+            if not insert_new(session, IncidentStakeholder, row, unique="incident_id, user_id"):
+                return f"{msg.who(user_id)} already is a stakeholder of {incident.key}; nothing changed."
+            self._event(session, incident, "stakeholder", actor.user_id, self.clock.now(), user=user_id)
+            notices.dm(
+                session, incident, user_id, f"stakeholder:{user_id}", msg.stakeholder_dm(incident, actor.user_id)
+            )
+            return f"{msg.who(user_id)} is kept informed of {incident.key}."
+
+        return self.database.transaction(unit)
+
+    def _tell_stakeholders(
+        self, session: Session, incident: Incident, suffix: str, line: str, tickets: Sequence[Ticket] | None = None
+    ) -> None:
+        """A DM to each stakeholder, once: the incident's own, and those of its linked tickets."""
+        tickets = queries.linked(session, incident.id) if tickets is None else tickets
+        people = set(
+            session.scalars(select(IncidentStakeholder.user_id).where(IncidentStakeholder.incident_id == incident.id))
+        )
+        people |= {u for users in stakeholders(session, [t.id for t in tickets]).values() for u in users}
+        for user_id in sorted(people):
+            notices.dm(session, incident, user_id, f"{suffix}:{user_id}", line)
 
     def set_severity(self, actor: Actor, key: str, severity: str) -> str:
         severity = parse_severity(severity)
@@ -346,6 +387,9 @@ class IncidentService:
                 now,
                 f"event:{event.id}",
                 msg.severity_line(incident, old, actor.user_id),
+            )
+            self._tell_stakeholders(
+                session, incident, f"event:{event.id}", msg.severity_line(incident, old, actor.user_id)
             )
             if self.config.is_major(severity) and not self.config.is_major(old):
                 self._automatic_liaison(session, incident, actor.user_id, now)
@@ -375,6 +419,9 @@ class IncidentService:
                 f"event:{event.id}",
                 msg.status_line(incident, old, actor.user_id),
             )
+            self._tell_stakeholders(
+                session, incident, f"event:{event.id}", msg.status_line(incident, old, actor.user_id)
+            )
             notices.refresh(session, incident, now, topic=True)
             return f"{incident.key} is now {status}."
 
@@ -401,9 +448,9 @@ class IncidentService:
                     by_assignee[ticket.assignee_id].append(ticket)
             for assignee, theirs in by_assignee.items():
                 notices.dm(session, incident, assignee, f"resolved:{assignee}", msg.resolved_dm(incident, theirs))
-            notices.to_channel(
-                session, incident, now, "resolved", msg.resolved_line(incident, actor.user_id, len(tickets))
-            )
+            resolved = msg.resolved_line(incident, actor.user_id, len(tickets))
+            notices.to_channel(session, incident, now, "resolved", resolved)
+            self._tell_stakeholders(session, incident, "resolved", resolved, tickets)
             if self.config.channel:
                 outbox.enqueue(
                     session,

@@ -127,6 +127,13 @@ def role_line(incident: Incident, role: str, user_id: str, previous: str | None,
     return f":bust_in_silhouette: {who(user_id)} is *{role}* of {incident.key}{handed} (assigned by {who(by)})."
 
 
+def stakeholder_dm(incident: Incident, by: str) -> str:
+    return (
+        f":eyes: {who(by)} added you as a stakeholder of *{incident.key}* ({incident.severity}): {_title(incident)}. "
+        "You will get its updates, severity and status changes, and its resolution here."
+    )
+
+
 def no_liaison_line(incident: Incident) -> str:
     return (
         f":warning: {incident.key} is major but nobody is on call to be customer liaison; "

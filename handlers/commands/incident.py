@@ -48,6 +48,8 @@ def _answer(services: Services, slash: payloads.SlashCommand, request: commands.
         return incidents.link(actor, key, request.args)
     if request.name == "unlink":
         return " ".join(incidents.unlink(actor, key, ticket) for ticket in request.args)
+    if request.name == "stakeholder":
+        return incidents.add_stakeholder(actor, key, request.user or "")
     if request.name == "update":
         return incidents.update(actor, key, request.text)
     if request.name == "severity":

@@ -281,3 +281,19 @@ def test_link_from_the_card_and_declare_from_a_ticket(driver: SlackDriver, slack
     assert driver.submit_view(ALICE, {"incident": {"value": "INC-1"}}).status == 200
     tick(seconds=0)
     assert "*Incident*: INC-1" in block_texts(card(slack, "T-2")["blocks"])
+
+
+def test_a_stakeholder_hears_updates_changes_and_the_resolution(driver: SlackDriver, slack: SlackStandIn, tick) -> None:
+    declare(driver, tick)
+    assert incident(driver, ALICE, "stakeholder INC-1 <@U0DAVE001>") == "<@U0DAVE001> is kept informed of INC-1."
+    assert "already is a stakeholder" in incident(driver, ALICE, "stakeholder INC-1 <@U0DAVE001>")
+    incident(driver, ALICE, "status INC-1 identified")
+    incident(driver, ALICE, "update INC-1 Rolling back the deploy")
+    incident(driver, ALICE, "resolve INC-1")
+    tick(seconds=0)
+    texts = [m["text"] for m in slack.messages(slack.dm_channel(DAVE))]
+    assert len(texts) == 4, texts
+    assert "added you as a stakeholder of *INC-1*" in texts[0]
+    assert "status investigating → *identified*" in texts[1]
+    assert "Rolling back the deploy" in texts[2] and "resolved by <@U0ALICE01>" in texts[3]
+    assert "Name the person" in incident(driver, ALICE, "stakeholder INC-1 dave")
