@@ -7,10 +7,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import outbox
-from models import Incident
+from models import Incident, OutboxMessage
 
 
 def channel_anchor(incident_id: int) -> str:
@@ -95,12 +96,29 @@ def refresh(session: Session, incident: Incident, now: datetime, *, topic: bool 
     incident.updated_at = now
     if incident.channel_id is None:
         return
-    # Every change queues its own update (two changes in one millisecond too); a rolled-back change queued nothing.
     stamp, subject = uuid.uuid4().hex, {outbox.SUBJECT: incident.id}
-    key = f"incident:{incident.id}:summary:{stamp}"
-    in_channel(
-        session, incident.id, now, key, "chat.update", SUMMARY | subject, after=summary_key(incident.id), as_="ts"
-    )
+    if not _summary_update_waiting(session, incident.id):
+        # A new update for this change (a rolled-back change queued nothing); while one is still waiting, it will
+        # show this change too, so a burst of links costs one chat.update, not one each (Slack allows ~50 a minute).
+        key, after = f"incident:{incident.id}:summary:{stamp}", summary_key(incident.id)
+        in_channel(session, incident.id, now, key, "chat.update", SUMMARY | subject, after=after, as_="ts")
     if topic:  # the topic shows severity, status, roles and the bridge; Slack allows ~20 topic changes a minute
         key = f"incident:{incident.id}:topic:{stamp}"
         in_channel(session, incident.id, now, key, "conversations.setTopic", TOPIC | subject)
+
+
+def _summary_update_waiting(session: Session, incident_id: int) -> bool:
+    """Is a summary update queued and not yet taken by a delivery? It is locked until this change commits, so a
+    delivery cannot take and render it before this change is visible (on SQLite the write lock does the same)."""
+    waiting = session.scalar(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.ordering_key == channel_ordering(incident_id),
+            OutboxMessage.state == outbox.PENDING,
+            OutboxMessage.method == "chat.update",
+            OutboxMessage.lease_owner.is_(None),
+        )
+        .limit(1)
+        .with_for_update()
+    )
+    return waiting is not None

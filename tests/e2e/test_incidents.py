@@ -297,3 +297,17 @@ def test_a_stakeholder_hears_updates_changes_and_the_resolution(driver: SlackDri
     assert "status investigating → *identified*" in texts[1]
     assert "Rolling back the deploy" in texts[2] and "resolved by <@U0ALICE01>" in texts[3]
     assert "Name the person" in incident(driver, ALICE, "stakeholder INC-1 dave")
+
+
+def test_a_burst_of_changes_costs_one_summary_update(driver: SlackDriver, slack: SlackStandIn, tick) -> None:
+    for n in range(5):
+        open_ticket(driver, ALICE, f"Checkout fails {n}", customer=f"Customer {n}")
+    declare(driver, tick)
+    channel = channel_of(slack, "inc-1-checkout-down")
+    before = len([c for c in slack.calls("chat.update") if c.args.get("channel") == channel])
+    for n in range(1, 6):
+        assert incident(driver, ALICE, f"link INC-1 T-{n}") == f"Linked T-{n} to INC-1."
+    tick(seconds=0)
+    updates = [c for c in slack.calls("chat.update") if c.args.get("channel") == channel]
+    assert len(updates) - before == 1, "one waiting update shows every change made while it waited"
+    assert "*5* linked ticket(s) from *5* customer(s)" in block_texts(slack.pins(channel)[0]["blocks"])
