@@ -2,7 +2,7 @@
 
 Answers as PagerDuty expects: 401 for a missing or bad signature (logged; PagerDuty does not retry a 4xx), 400 for a
 body that is not a webhook, 202 for an event taken or deliberately ignored, and a 500 only when Liaison itself
-failed, so PagerDuty delivers it again (acting on an event twice changes nothing: see IncidentService.from_pagerduty).
+failed, so PagerDuty delivers it again (acting on an event twice changes nothing: see bot/incidents/from_pagerduty.py).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from bot import pagerduty_webhooks as webhooks
+from bot.incidents import from_pagerduty
 from bot.incidents.service import IncidentService
 
 log = logging.getLogger("liaison.webhooks")
@@ -38,7 +39,7 @@ def pagerduty_receiver(incidents: IncidentService, secrets: Sequence[str]) -> Ca
         action = webhooks.wants(event)
         if action is None or event.incident is None:
             return _answer(start_response, "202 Accepted", {"ok": True, "ignored": event.event_type})
-        outcome = incidents.from_pagerduty(event.incident, action, event.event_type)
+        outcome = from_pagerduty.handle(incidents, event.incident, action, event.event_type)
         return _answer(start_response, "202 Accepted", {"ok": True, "outcome": outcome})
 
     return receive

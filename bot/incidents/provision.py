@@ -71,10 +71,10 @@ class ChannelProvisioner:
         """Create the channels of incidents that have none yet; how many were created."""
         created = 0
         while (taken := self._take()) is not None:
-            incident_id, owner = taken
-            if not self._provision(incident_id, owner):
+            outcome = self._provision(*taken)
+            if outcome is None:
                 break  # Slack is in trouble: the next run tries again
-            created += 1
+            created += outcome
         return created
 
     def _take(self) -> tuple[int, str] | None:
@@ -112,7 +112,8 @@ class ChannelProvisioner:
             if found != -1:
                 return found, owner
 
-    def _provision(self, incident_id: int, owner: str) -> bool:
+    def _provision(self, incident_id: int, owner: str) -> int | None:
+        """1 when the channel was created, 0 when Slack refused it (retried later), None when Slack is in trouble."""
         with self.database.session() as session:
             incident = session.get(Incident, incident_id)
             assert incident is not None
@@ -121,9 +122,9 @@ class ChannelProvisioner:
             channel = self._create(number, title)
         except SlackError as error:
             self._failed(incident_id, owner, error)
-            return not error.transient
+            return None if error.transient else 0
         self._store(incident_id, owner, channel["id"], channel["name"])
-        return True
+        return 1
 
     def _create(self, number: int, title: str) -> dict:
         for suffix in range(1, NAME_TRIES + 1):

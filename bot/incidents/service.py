@@ -19,7 +19,7 @@ Rules a team relies on, decided here:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -36,7 +36,6 @@ from bot.incidents import notices, queries
 from bot.incidents.config import COMMANDER, LIAISON, SEVERITIES, STATUSES
 from bot.messages import incidents as msg
 from bot.messages.activity import activity_text
-from bot.pagerduty_webhooks import PagerDutyIncident
 from bot.paging.service import PagingService, Started
 from bot.tickets import rules
 from bot.tickets.cards import post_in_thread, update_card
@@ -54,8 +53,6 @@ from models import (
 )
 
 OPEN_STATUSES = tuple(s for s in STATUSES if s != "resolved")
-# Who acts for PagerDuty's webhooks (shown as "PagerDuty", never as a mention).
-PAGERDUTY = Actor(user_id="pagerduty", is_agent=True)
 LIAISON_PAGE = "liaison"
 
 
@@ -372,31 +369,7 @@ class IncidentService:
             notices.dm(session, incident, user_id, f"{suffix}:{user_id}", line)
 
     def set_severity(self, actor: Actor, key: str, severity: str) -> str:
-        severity = parse_severity(severity)
-
-        def unit(session: Session) -> str:
-            incident = self._changeable(session, actor, key)
-            if incident.severity == severity:
-                return f"{incident.key} already is {severity}."
-            now = self.clock.now()
-            old, incident.severity, incident.updated_at = incident.severity, severity, now
-            event = self._event(session, incident, "severity", actor.user_id, now, old=old, new=severity)
-            notices.to_channel(
-                session,
-                incident,
-                now,
-                f"event:{event.id}",
-                msg.severity_line(incident, old, actor.user_id),
-            )
-            self._tell_stakeholders(
-                session, incident, f"event:{event.id}", msg.severity_line(incident, old, actor.user_id)
-            )
-            if self.config.is_major(severity) and not self.config.is_major(old):
-                self._automatic_liaison(session, incident, actor.user_id, now)
-            notices.refresh(session, incident, now, topic=True)
-            return f"{incident.key} is now {severity}."
-
-        return self.database.transaction(unit)
+        return self._set(actor, key, "severity", parse_severity(severity), msg.severity_line)
 
     def set_status(self, actor: Actor, key: str, status: str) -> str:
         status = status.lower()
@@ -404,26 +377,28 @@ class IncidentService:
             return self.resolve(actor, key)
         if status not in STATUSES:
             raise UsageError(f"`{status[:30]}` is not an incident status. Use one of: {', '.join(STATUSES)}.")
+        return self._set(actor, key, "status", status, msg.status_line)
+
+    def _set(self, actor: Actor, key: str, field: str, value: str, line_of: Callable[..., str]) -> str:
+        """Change severity or status: announced in the channel and to stakeholders, shown in the summary and topic;
+        raising the severity to major also brings in the customer liaison."""
 
         def unit(session: Session) -> str:
             incident = self._changeable(session, actor, key)
-            if incident.status == status:
-                return f"{incident.key} already is {status}."
+            old = getattr(incident, field)
+            if old == value:
+                return f"{incident.key} already is {value}."
             now = self.clock.now()
-            old, incident.status, incident.updated_at = incident.status, status, now
-            event = self._event(session, incident, "status", actor.user_id, now, old=old, new=status)
-            notices.to_channel(
-                session,
-                incident,
-                now,
-                f"event:{event.id}",
-                msg.status_line(incident, old, actor.user_id),
-            )
-            self._tell_stakeholders(
-                session, incident, f"event:{event.id}", msg.status_line(incident, old, actor.user_id)
-            )
+            setattr(incident, field, value)
+            incident.updated_at = now
+            event = self._event(session, incident, field, actor.user_id, now, old=old, new=value)
+            line = line_of(incident, old, actor.user_id)
+            notices.to_channel(session, incident, now, f"event:{event.id}", line)
+            self._tell_stakeholders(session, incident, f"event:{event.id}", line)
+            if field == "severity" and self.config.is_major(value) and not self.config.is_major(old):
+                self._automatic_liaison(session, incident, actor.user_id, now)
             notices.refresh(session, incident, now, topic=True)
-            return f"{incident.key} is now {status}."
+            return f"{incident.key} is now {value}."
 
         return self.database.transaction(unit)
 
@@ -465,39 +440,16 @@ class IncidentService:
 
         return self.database.transaction(unit)
 
-    # PagerDuty
+    def note(self, key: str, kind: str, author: str, line: str, **data: Any) -> None:
+        """Something that happened elsewhere (PagerDuty): on the timeline and in the channel."""
 
-    def from_pagerduty(self, pd: PagerDutyIncident, action: str, event_type: str) -> str:
-        """A PagerDuty webhook's event: a high-urgency trigger declares (once per PagerDuty incident: its id is the
-        request key) a major incident with no commander yet, which gets the automatic liaison; acknowledged and
-        resolved update the incident declared for it. Acting on an event twice changes nothing."""
-        request = f"pagerduty:{pd.id}"
-        if action == "open":
-            title = pd.title or f"PagerDuty incident #{pd.number}"
-            details = (
-                f"From PagerDuty ({pd.service}): {pd.html_url}" if pd.html_url else f"From PagerDuty ({pd.service})"
-            )
-            incident = self.declare(
-                PAGERDUTY, title, self.config.major, details, bridge=pd.conference_url, request=request, commander=None
-            )
-            return f"{incident.key} declared"
-        with self.database.session() as session:
-            found = session.scalar(select(Incident).where(Incident.request == request))
-        if found is None:
-            return "no Liaison incident for it"
-        if action == "resolved":
-            return self.resolve(PAGERDUTY, found.key) if found.status != "resolved" else f"{found.key} already resolved"
-
-        def unit(session: Session) -> str:
-            incident = self.get(session, found.key)
+        def unit(session: Session) -> None:
+            incident = self.get(session, key)
             now = self.clock.now()
-            self._event(session, incident, "pagerduty", PAGERDUTY.user_id, now, event=event_type)
-            notices.to_channel(
-                session, incident, now, f"pagerduty:{event_type}", msg.pagerduty_line(incident, event_type)
-            )
-            return f"{incident.key}: {event_type} noted"
+            event = self._event(session, incident, kind, author, now, **data)
+            notices.to_channel(session, incident, now, f"event:{event.id}", line)
 
-        return self.database.transaction(unit)
+        self.database.transaction(unit)
 
     def _changeable(self, session: Session, actor: Actor, key: str) -> Incident:
         require_agent(actor, "change incidents")
