@@ -2,6 +2,7 @@
 
 from models.base import Base
 from models.customer import Customer
+from models.digest import DigestRun, DigestSubscription
 from models.incident import (
     Incident,
     IncidentEvent,
@@ -21,6 +22,8 @@ __all__ = [
     "AppliedRequest",
     "Base",
     "Customer",
+    "DigestRun",
+    "DigestSubscription",
     "Incident",
     "IncidentEvent",
     "IncidentRole",

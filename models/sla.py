@@ -12,7 +12,12 @@ class SlaClock(Base):
     """A ticket's clock for one metric (and cycle, for next response), as last derived from its event log."""
 
     __tablename__ = "sla_clocks"
-    __table_args__ = (UniqueConstraint("ticket_id", "metric", "cycle"),)
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "metric", "cycle"),
+        # Digests and /ticket stats count clocks by when they breached or stopped, over millions of rows.
+        Index("ix_sla_clocks_breached_at", "breached_at"),
+        Index("ix_sla_clocks_metric_stopped_at", "metric", "stopped_at"),
+    )
 
     id: Mapped[intpk]
     ticket_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("tickets.id"))
@@ -30,6 +35,11 @@ class SlaClock(Base):
     # Bumped whenever the deadline or state moves; timers of an older version are stale and never fire.
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[utc]
+    # For reporting, on the same calendar as the deadline: the working time counted once the clock stopped (None
+    # while it runs), and the wall time it was not counting: pauses that ended, plus since when it is paused now.
+    elapsed_seconds: Mapped[int | None] = mapped_column(Integer)
+    paused_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    paused_since: Mapped[utc | None]
 
 
 class Timer(Base):

@@ -14,6 +14,7 @@ class Ticket(Base):
     __table_args__ = (
         Index("ix_tickets_status_priority", "status", "priority"),
         Index("ix_tickets_assignee_id_status", "assignee_id", "status"),
+        Index("ix_tickets_created_at", "created_at"),
     )
 
     id: Mapped[intpk]
@@ -52,6 +53,8 @@ class Ticket(Base):
 
 class TicketEvent(Base):
     __tablename__ = "ticket_events"
+    # Digests count events of a kind in a period (reopens) without reading every ticket's log.
+    __table_args__ = (Index("ix_ticket_events_kind_created_at", "kind", "created_at"),)
 
     id: Mapped[intpk]
     ticket_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("tickets.id"), index=True)

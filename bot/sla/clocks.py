@@ -56,6 +56,10 @@ class ClockState:
     breach_reason: str | None
     resumed_at: datetime | None
     counted_before_resume: timedelta
+    # Wall time the clock was not counting between its start and its stop (or now), for reporting: pauses that have
+    # ended, plus, while it is not counting now, since when (so a reader adds the pause still going on).
+    paused: timedelta = timedelta(0)
+    paused_since: datetime | None = None
 
     @property
     def key(self) -> str:
@@ -207,6 +211,9 @@ def _measure(
     if breach_at is not None and target_changed_at is not None and breach_at < target_changed_at:
         breach_at, reason = target_changed_at, "the priority changed and the new target was already exceeded"
     end_of_clock = stop or now
+    paused_since = None if stop is not None or running else (spans[-1][1] if spans else start)
+    counting_wall = sum((end - begin for begin, end in spans), timedelta(0))
+    paused = max((paused_since or end_of_clock) - start - counting_wall, timedelta(0))
     if breach_at is not None and breach_at <= end_of_clock:
         state = BREACHED
         reason = reason or "the target passed"
@@ -227,4 +234,6 @@ def _measure(
         breach_reason=reason,
         resumed_at=resumed_at,
         counted_before_resume=before,
+        paused=paused,
+        paused_since=paused_since,
     )

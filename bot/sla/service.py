@@ -182,6 +182,9 @@ class SlaService:
         row.stopped_at = state.stopped_at
         row.breach_reason = state.breach_reason
         row.updated_at = now
+        row.elapsed_seconds = int(state.elapsed.total_seconds()) if state.stopped_at is not None else None
+        row.paused_seconds = int(state.paused.total_seconds())
+        row.paused_since = state.paused_since
 
     def _replace_timers(
         self,

@@ -1,0 +1,1 @@
+"""Manager digests and SLA figures: subscriptions, periods, figures in SQL, the chart."""

@@ -1,0 +1,462 @@
+"""SLA figures for a period, computed by SQL aggregates over the clocks the SLA engine keeps.
+
+Definitions (the digest and `/ticket stats` show the same ones):
+- a *breach* is a clock (one ticket's target for one metric and cycle) whose deadline passed in the period;
+- *achievement* per metric is met / (met + breached): clocks met (stopped in time) in the period against clocks that
+  breached in it;
+- *response times* are the working time each first-response and resolution clock counted until it stopped in the
+  period, on its target's calendar (the SLA engine's own figure, kept on the clock), as nearest-rank median and p90;
+- *breached and open*, *at risk* and *unusual pauses* describe now: tickets still breached, tickets with less
+  than `at_risk` working time left on a running clock, tickets whose resolution clock has been paused longer than
+  `unusual_pause` in all (pauses that ended plus the one going on);
+- a *reopen* is a change from solved or closed back to an open status in the period.
+A filter narrows every figure to tickets of a tier, priority, SLA policy, customer or assignee.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, extract, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from bot.errors import UsageError
+from bot.sla.clocks import STOPPED_STATUSES
+from bot.sla.policy import FIRST_RESPONSE, METRICS, RESOLUTION, PolicyBook
+from bot.text import escape, from_slack, unescape
+from bot.tickets import rules
+from models import Customer, Incident, IncidentTicket, SlaClock, Ticket, TicketEvent
+from models.base import UTCDateTime
+
+MET, BREACHED, RUNNING = "met", "breached", "running"
+FILTER_KEYS = ("tier", "priority", "policy", "customer", "agent")
+_TERM = re.compile(r"^([a-z]+):(.+)$")
+_AGENT = re.compile(r"^<?@?([UW][A-Z0-9]{2,31})(?:\|[^>]*)?>?$")
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Which tickets the figures cover; an empty set means any."""
+
+    tiers: frozenset[str] = frozenset()
+    priorities: frozenset[str] = frozenset()
+    policies: frozenset[str] = frozenset()
+    customers: frozenset[str] = frozenset()  # lower-case names
+    agents: frozenset[str] = frozenset()
+
+    def spec(self) -> str:
+        """The filter as `parse_filter` reads it back."""
+        parts = [
+            f"{key}:{','.join(sorted(values))}"
+            for key, values in zip(
+                FILTER_KEYS, (self.tiers, self.priorities, self.policies, self.customers, self.agents), strict=True
+            )
+            if values
+        ]
+        return " ".join(parts)
+
+    def describe(self) -> str:
+        return escape(self.spec()) if self.spec() else "all tickets"
+
+
+def parse_filter(text: str) -> Filter:
+    """`tier:premium priority:P1,P2 policy:premium customer:acme agent:@alice` (Slack-encoded text)."""
+    found: dict[str, set[str]] = {key: set() for key in FILTER_KEYS}
+    for word in unescape(text).split():
+        term = _TERM.match(word.strip())
+        if not term or term.group(1) not in found:
+            raise UsageError(
+                f"`{escape(from_slack(word)[:40])}` is not a filter. Filters look like `tier:premium`, `priority:P1`, "
+                "`policy:premium`, `customer:acme` or `agent:@alice`."
+            )
+        key, values = term.group(1), [v for v in term.group(2).split(",") if v]
+        for value in values:
+            found[key].add(_filter_value(key, value))
+    return Filter(*(frozenset(found[key]) for key in FILTER_KEYS))
+
+
+def _filter_value(key: str, value: str) -> str:
+    if key == "priority":
+        return rules.parse_priority(value)
+    if key == "agent":
+        agent = _AGENT.match(value)
+        if not agent:
+            raise UsageError(f"`{escape(from_slack(value)[:40])}` is not a person. Write `agent:@alice`.")
+        return agent.group(1)
+    return value.lower() if key in ("customer", "tier") else value
+
+
+@dataclass(frozen=True)
+class Count:
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class TicketLine:
+    """A ticket the digest names, with what makes it worth naming (`at`: the breach, the deadline, the pause)."""
+
+    id: int
+    subject: str
+    customer: str
+    priority: str
+    assignee: str | None
+    created_at: datetime
+    queue_channel: str
+    card_ts: str | None
+    metric: str | None = None
+    at: datetime | None = None
+    paused: timedelta | None = None
+
+    @property
+    def key(self) -> str:
+        return f"T-{self.id}"
+
+
+@dataclass(frozen=True)
+class Achievement:
+    metric: str
+    met: int
+    breached: int
+
+    @property
+    def percent(self) -> float | None:
+        total = self.met + self.breached
+        return 100.0 * self.met / total if total else None
+
+
+@dataclass(frozen=True)
+class Timing:
+    metric: str
+    count: int
+    median: timedelta
+    p90: timedelta
+
+
+@dataclass(frozen=True)
+class IncidentLine:
+    id: int
+    title: str
+    severity: str
+    status: str
+    tickets: int
+    channel_id: str | None
+
+    @property
+    def key(self) -> str:
+        return f"INC-{self.id}"
+
+
+@dataclass
+class Figures:
+    start: datetime
+    end: datetime
+    now: datetime
+    filter: Filter
+    created: int = 0
+    solved: int = 0
+    breaches: int = 0
+    breaches_by: dict[str, list[Count]] = field(default_factory=dict)
+    breached_open: list[TicketLine] = field(default_factory=list)
+    breached_open_count: int = 0
+    at_risk: list[TicketLine] = field(default_factory=list)
+    at_risk_count: int = 0
+    achievement: list[Achievement] = field(default_factory=list)
+    timings: list[Timing] = field(default_factory=list)
+    paused: list[TicketLine] = field(default_factory=list)
+    paused_count: int = 0
+    reopened: int = 0
+    incidents: list[IncidentLine] = field(default_factory=list)
+
+    @property
+    def all_clear(self) -> bool:
+        return not (self.breaches or self.breached_open_count or self.at_risk_count)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    at_risk: timedelta = timedelta(hours=2)
+    unusual_pause: timedelta = timedelta(days=3)
+    listed: int = 10
+
+
+def compute(
+    session: Session,
+    book: PolicyBook,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    wanted: Filter = Filter(),
+    limits: Thresholds = Thresholds(),
+) -> Figures:
+    """Every figure of the digest for [start, end), with the lists as they stand at `now`."""
+    figures = Figures(start, end, now, wanted)
+    scope = _scope(wanted)
+    in_period = _between(SlaClock.breached_at, start, end)
+    figures.breaches = _count(session, _clocks(scope).where(in_period))
+    for name, column in (
+        ("policy", SlaClock.policy),
+        ("priority", Ticket.priority),
+        ("tier", Customer.tier),
+        ("agent", Ticket.assignee_id),
+    ):
+        query = _clocks(scope, column, func.count()).where(in_period).group_by(column)
+        rows = session.execute(query.order_by(func.count().desc(), column)).all()
+        figures.breaches_by[name] = [Count(label or "", count) for label, count in rows]
+    figures.created = _count(session, _tickets(scope).where(_between(Ticket.created_at, start, end)))
+    stopped = _between(SlaClock.stopped_at, start, end)
+    figures.solved = _count(session, _clocks(scope).where(SlaClock.metric == RESOLUTION, stopped))
+    figures.achievement = _achievement(session, scope, start, end)
+    figures.timings = _timings(session, scope, start, end)
+    figures.breached_open_count, figures.breached_open = _breached_open(session, scope, limits.listed)
+    figures.at_risk_count, figures.at_risk = _at_risk(session, book, scope, now, limits)
+    figures.paused_count, figures.paused = _paused(session, scope, start, end, now, limits)
+    figures.reopened = _reopened(session, scope, start, end)
+    figures.incidents = _incidents(session, start, end)
+    return figures
+
+
+def daily(session: Session, bounds: Sequence[datetime], wanted: Filter = Filter()) -> list[tuple[int, int]]:
+    """(breaches, met) per day between consecutive `bounds` (local midnights, so days follow the zone's DST)."""
+    scope = _scope(wanted)
+    out = [[0, 0] for _ in bounds[:-1]]
+    for column, slot, extra in (
+        (SlaClock.breached_at, 0, []),
+        (SlaClock.stopped_at, 1, [SlaClock.state == MET]),
+    ):
+        day = _bucket(column, bounds)
+        query = _clocks(scope, day, func.count()).where(_between(column, bounds[0], bounds[-1]), *extra).group_by(day)
+        for index, count in session.execute(query).all():
+            out[int(index)][slot] = count
+    return [(breaches, met) for breaches, met in out]
+
+
+# Queries
+
+
+def _scope(wanted: Filter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if wanted.tiers:
+        conditions.append(Customer.tier.in_(wanted.tiers))
+    if wanted.priorities:
+        conditions.append(Ticket.priority.in_(wanted.priorities))
+    if wanted.customers:
+        conditions.append(func.lower(Customer.name).in_(wanted.customers))
+    if wanted.agents:
+        conditions.append(Ticket.assignee_id.in_(wanted.agents))
+    if wanted.policies:
+        # A ticket is under the policy its clocks were measured by.
+        conditions.append(
+            Ticket.id.in_(select(SlaClock.ticket_id).where(SlaClock.policy.in_(wanted.policies)).scalar_subquery())
+        )
+    return conditions
+
+
+def _clocks(scope: list[ColumnElement[bool]], *columns: Any) -> Any:
+    query = select(*columns) if columns else select(func.count())
+    query = query.select_from(SlaClock).join(Ticket, Ticket.id == SlaClock.ticket_id)
+    return query.join(Customer, Customer.id == Ticket.customer_id).where(*scope)
+
+
+def _tickets(scope: list[ColumnElement[bool]], *columns: Any) -> Any:
+    query = select(*columns) if columns else select(func.count())
+    return query.select_from(Ticket).join(Customer, Customer.id == Ticket.customer_id).where(*scope)
+
+
+def _between(column: Any, start: datetime, end: datetime) -> ColumnElement[bool]:
+    return and_(column >= start, column < end)
+
+
+def _count(session: Session, query: Any) -> int:
+    return int(session.scalar(query) or 0)
+
+
+def _bucket(column: Any, bounds: Sequence[datetime]) -> Any:
+    """The index of the [bounds[i], bounds[i+1]) slot a timestamp falls in, as one CASE (no time zones in SQL)."""
+    return case(*((column < bound, index) for index, bound in enumerate(bounds[1:])), else_=len(bounds) - 1)
+
+
+def _achievement(session: Session, scope: list[ColumnElement[bool]], start: datetime, end: datetime) -> list:
+    met = dict(
+        session.execute(
+            _clocks(scope, SlaClock.metric, func.count())
+            .where(SlaClock.metric.in_(METRICS), SlaClock.state == MET, _between(SlaClock.stopped_at, start, end))
+            .group_by(SlaClock.metric)
+        ).all()
+    )
+    breached = dict(
+        session.execute(
+            _clocks(scope, SlaClock.metric, func.count())
+            .where(_between(SlaClock.breached_at, start, end))
+            .group_by(SlaClock.metric)
+        ).all()
+    )
+    return [Achievement(m, met.get(m, 0), breached.get(m, 0)) for m in METRICS if met.get(m) or breached.get(m)]
+
+
+def _timings(session: Session, scope: list[ColumnElement[bool]], start: datetime, end: datetime) -> list[Timing]:
+    """Nearest-rank median and p90 of the working time counted, per metric, with window functions (both databases)."""
+    ranked = (
+        _clocks(
+            scope,
+            SlaClock.metric,
+            SlaClock.elapsed_seconds.label("seconds"),
+            func.row_number().over(partition_by=SlaClock.metric, order_by=SlaClock.elapsed_seconds).label("rank"),
+            func.count().over(partition_by=SlaClock.metric).label("n"),
+        )
+        .where(
+            SlaClock.metric.in_((FIRST_RESPONSE, RESOLUTION)),
+            _between(SlaClock.stopped_at, start, end),
+            SlaClock.elapsed_seconds.is_not(None),
+        )
+        .subquery()
+    )
+    # ceil(n/2) and ceil(9n/10) in integer arithmetic, the same on SQLite and PostgreSQL.
+    median_rank, p90_rank = (ranked.c.n + 1) // 2, (ranked.c.n * 9 + 9) // 10
+    rows = session.execute(
+        select(
+            ranked.c.metric, ranked.c.n, ranked.c.seconds, ranked.c.rank == median_rank, ranked.c.rank == p90_rank
+        ).where(or_(ranked.c.rank == median_rank, ranked.c.rank == p90_rank))
+    ).all()
+    found: dict[str, dict[str, Any]] = {}
+    for metric, n, seconds, is_median, is_p90 in rows:
+        entry = found.setdefault(metric, {"n": n})
+        if is_median:
+            entry["median"] = timedelta(seconds=seconds)
+        if is_p90:
+            entry["p90"] = timedelta(seconds=seconds)
+    return [
+        Timing(metric, found[metric]["n"], found[metric]["median"], found[metric]["p90"])
+        for metric in (FIRST_RESPONSE, RESOLUTION)
+        if metric in found
+    ]
+
+
+_LINE_COLUMNS = (
+    Ticket.id,
+    Ticket.subject,
+    Customer.name,
+    Ticket.priority,
+    Ticket.assignee_id,
+    Ticket.created_at,
+    Ticket.queue_channel,
+    Ticket.card_ts,
+)
+
+
+def _breached_open(session: Session, scope: list[ColumnElement[bool]], listed: int) -> tuple[int, list[TicketLine]]:
+    open_breached = [Ticket.sla_breached.is_(True), Ticket.status.in_(rules.ACTIVE_STATUSES)]
+    count = _count(session, _tickets(scope).where(*open_breached))
+    rows = session.execute(
+        _tickets(scope, *_LINE_COLUMNS).where(*open_breached).order_by(Ticket.created_at, Ticket.id).limit(listed)
+    ).all()
+    # Which target of each listed ticket is breached and unmet, the oldest breach first.
+    unmet: dict[int, tuple[str, datetime]] = {}
+    for ticket_id, metric, breached_at in session.execute(
+        select(SlaClock.ticket_id, SlaClock.metric, SlaClock.breached_at)
+        .where(
+            SlaClock.ticket_id.in_([row[0] for row in rows]),
+            SlaClock.state == BREACHED,
+            SlaClock.stopped_at.is_(None),
+        )
+        .order_by(SlaClock.breached_at.desc())
+    ):
+        unmet[ticket_id] = (metric, breached_at)
+    lines = []
+    for row in rows:
+        metric, breached_at = unmet.get(row[0], (None, None))
+        lines.append(TicketLine(*row, metric=metric, at=breached_at))
+    return count, lines
+
+
+def _at_risk(
+    session: Session, book: PolicyBook, scope: list[ColumnElement[bool]], now: datetime, limits: Thresholds
+) -> tuple[int, list[TicketLine]]:
+    """Running clocks with less than `at_risk` working time left: the deadline comes before the instant the target's
+    own calendar reaches by adding `at_risk` to now (one cut-off per target, chosen in SQL by a CASE)."""
+    cutoffs: list[tuple[ColumnElement[bool], datetime]] = []
+    for policy in book.policies:
+        for priority, targets in policy.targets.items():
+            for metric, target in targets.items():
+                cutoff = target.calendar.add(now, limits.at_risk)
+                condition = and_(SlaClock.policy == policy.name, Ticket.priority == priority, SlaClock.metric == metric)
+                cutoffs.append((condition, cutoff))
+    latest = max((cutoff for _, cutoff in cutoffs), default=now + limits.at_risk)
+    cutoff = case(*((c, literal(at, UTCDateTime())) for c, at in cutoffs), else_=literal(now, UTCDateTime()))
+    risky = [
+        Ticket.status.in_(rules.ACTIVE_STATUSES),
+        Ticket.next_deadline_at < latest,  # through the ticket's index, before the per-target test
+        SlaClock.state == RUNNING,
+        SlaClock.deadline_at >= now,
+        SlaClock.deadline_at < cutoff,
+    ]
+    count = _count(session, _clocks(scope, func.count(func.distinct(Ticket.id))).where(*risky))
+    soonest = func.min(SlaClock.deadline_at)
+    rows = session.execute(
+        _clocks(scope, *_LINE_COLUMNS, soonest)
+        .where(*risky)
+        .group_by(*_LINE_COLUMNS)
+        .order_by(soonest, Ticket.id)
+        .limit(limits.listed)
+    ).all()
+    return count, [TicketLine(*row[:-1], at=row[-1]) for row in rows]
+
+
+def _paused(
+    session: Session,
+    scope: list[ColumnElement[bool]],
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    limits: Thresholds,
+) -> tuple[int, list[TicketLine]]:
+    """Open tickets, and tickets solved in the period, whose resolution clock was paused longer than usual."""
+    going_on = now.timestamp() - extract("epoch", SlaClock.paused_since)
+    total = SlaClock.paused_seconds + case((SlaClock.paused_since.is_not(None), going_on), else_=0)
+    unusual = [
+        SlaClock.metric == RESOLUTION,
+        or_(Ticket.status.in_(rules.ACTIVE_STATUSES), _between(SlaClock.stopped_at, start, end)),
+        total > limits.unusual_pause.total_seconds(),
+    ]
+    count = _count(session, _clocks(scope).where(*unusual))
+    rows = session.execute(
+        _clocks(scope, *_LINE_COLUMNS, total).where(*unusual).order_by(total.desc(), Ticket.id).limit(limits.listed)
+    ).all()
+    return count, [TicketLine(*row[:-1], paused=timedelta(seconds=int(row[-1]))) for row in rows]
+
+
+def _reopened(session: Session, scope: list[ColumnElement[bool]], start: datetime, end: datetime) -> int:
+    query = (
+        select(func.count())
+        .select_from(TicketEvent)
+        .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+        .join(Customer, Customer.id == Ticket.customer_id)
+        .where(
+            TicketEvent.kind == rules.STATUS_CHANGE,
+            _between(TicketEvent.created_at, start, end),
+            TicketEvent.data["old"].as_string().in_(STOPPED_STATUSES),
+            TicketEvent.data["new"].as_string().in_(rules.ACTIVE_STATUSES),
+            *scope,
+        )
+    )
+    return _count(session, query)
+
+
+def _incidents(session: Session, start: datetime, end: datetime) -> list[IncidentLine]:
+    """Incidents open at any time in the period, most severe first, with how many tickets each has linked."""
+    linked = (
+        select(func.count())
+        .select_from(IncidentTicket)
+        .where(IncidentTicket.incident_id == Incident.id)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(Incident.id, Incident.title, Incident.severity, Incident.status, linked, Incident.channel_id)
+        .where(Incident.created_at < end, or_(Incident.resolved_at.is_(None), Incident.resolved_at >= start))
+        .order_by(Incident.severity, Incident.id)
+    ).all()
+    return [IncidentLine(*row) for row in rows]
