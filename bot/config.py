@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.digests.config import DigestConfig, parse_digests
 from bot.errors import ConfigError
 from bot.incidents.config import IncidentConfig, parse_incidents
 from bot.oncall.config import USER, OnCallBook, parse_oncall, target_kind
@@ -31,6 +32,7 @@ class LiaisonConfig:
     oncall: OnCallBook = field(default_factory=OnCallBook)
     pagerduty: PagerDutyConfig | None = None
     incidents: IncidentConfig = field(default_factory=IncidentConfig)
+    digests: DigestConfig = field(default_factory=DigestConfig)
 
     @classmethod
     def load(cls, path: Path) -> LiaisonConfig:
@@ -40,10 +42,10 @@ class LiaisonConfig:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as error:
             raise ConfigError(f"{path}: not valid TOML ({error}).") from error
-        return cls.from_dict(data, source=str(path))
+        return cls.from_dict(data, source=str(path), base=path.parent)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], *, source: str = "config") -> LiaisonConfig:
+    def from_dict(cls, data: dict[str, Any], *, source: str = "config", base: Path | None = None) -> LiaisonConfig:
         tickets = _table(data, "tickets", source)
         agents = _table(data, "agents", source)
         queue = tickets.get("queue_channel")
@@ -73,7 +75,11 @@ class LiaisonConfig:
         incidents = parse_incidents(
             _table(data, "incidents", source), schedules=oncall.schedules, policies=oncall.policies
         )
-        return cls(queue, emoji, usergroup, channel, frozenset(admins), sla, oncall, pagerduty, incidents)
+        try:
+            digests = parse_digests(_table(data, "digests", source), base=base)
+        except ConfigError as error:
+            raise ConfigError(f"{source}: {error}") from None
+        return cls(queue, emoji, usergroup, channel, frozenset(admins), sla, oncall, pagerduty, incidents, digests)
 
 
 def _check_ladders(sla: PolicyBook, oncall: OnCallBook, source: str) -> None:

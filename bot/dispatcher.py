@@ -27,6 +27,7 @@ from bot.outbox import (
     CARD_UPDATE,
     DELIVERED,
     FOLLOW,
+    IN_DOUBT,
     PARKED,
     PENDING,
     PLAIN,
@@ -245,7 +246,8 @@ class OutboxDispatcher:
     def _deliver_elsewhere(self, claimed: Claimed, owner: str) -> str:
         """A row for another service (PagerDuty): its own retries, never Slack's gates or pace."""
         try:
-            response = self.adapters[claimed.method](claimed.args)
+            args = claimed.args | ({IN_DOUBT: True} if claimed.in_doubt else {})
+            response = self.adapters[claimed.method](args)
         except RetryLater as error:
             attempts = claimed.attempts + 1
             delay = min(timedelta(seconds=2 ** min(attempts - 1, 9)), MAX_BACKOFF)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import http.client
+import json
 import logging
+import urllib.error
+import urllib.request
 from typing import Any
 
 from slack_sdk import WebClient
@@ -37,6 +40,7 @@ PERMANENT_ERRORS = frozenset(
 
 
 METADATA_EVENT, METADATA_KEY = "liaison_outbox", "dedupe_key"
+UPLOAD_POST = "upload_url"  # the method a SlackError names when POSTing a file's bytes to its upload_url failed
 # Errors Slack documents as its own passing trouble: retried like a 5xx, never parked.
 TRANSIENT_ERRORS = frozenset({"ratelimited", "service_unavailable", "internal_error", "fatal_error", "request_timeout"})
 
@@ -165,6 +169,58 @@ class SlackGateway:
     def open_dm(self, user_id: str) -> str:
         """The id of the bot's DM with a person (a message posted to a user id lands there)."""
         return str(self.call("conversations.open", users=user_id)["channel"]["id"])
+
+    def upload_file(
+        self,
+        channel: str,
+        *,
+        filename: str,
+        content: bytes,
+        title: str,
+        thread_ts: str | None = None,
+        initial_comment: str | None = None,
+    ) -> dict[str, Any]:
+        """Upload content and share it into channel (or the thread under thread_ts) by Slack's three-step flow;
+        returns files.completeUploadExternal's answer, whose "files" is [{"id", "title"}]."""
+        # Not files_upload_v2: it raises SlackRequestError for a failed POST; each step here fails as a SlackError.
+        ticket = self.call("files.getUploadURLExternal", filename=filename, length=len(content))
+        if not ticket.get("upload_url") or not ticket.get("file_id"):
+            raise SlackUnknownError("files.getUploadURLExternal", "no_upload_url")
+        self._post_upload(str(ticket["upload_url"]), content)
+        optional = {"thread_ts": thread_ts, "initial_comment": initial_comment}
+        return self.call(
+            "files.completeUploadExternal",
+            files=json.dumps([{"id": ticket["file_id"], "title": title}]),
+            channel_id=channel,
+            **{k: v for k, v in optional.items() if v is not None},
+        )
+
+    def _post_upload(self, url: str, content: bytes) -> None:
+        """POST the bytes to an upload_url over the client's proxy and TLS settings, as slack_sdk itself would."""
+        request = urllib.request.Request(
+            url, data=content, method="POST", headers={"Content-Type": "application/octet-stream"}
+        )
+        proxy, ssl, timeout = self.client.proxy, self.client.ssl, self.client.timeout
+        try:
+            if proxy:
+                handlers = (urllib.request.ProxyHandler({"http": proxy, "https": proxy}),)
+                opener = urllib.request.build_opener(*handlers, urllib.request.HTTPSHandler(context=ssl))
+                answer = opener.open(request, timeout=timeout)
+            else:
+                answer = urllib.request.urlopen(request, context=ssl, timeout=timeout)
+            with answer:
+                answer.read()
+        except urllib.error.HTTPError as exc:
+            with exc:
+                status, retry_after = exc.code, exc.headers.get("Retry-After")
+            if status == 429:
+                raise SlackUnavailable(UPLOAD_POST, "ratelimited", retry_after=float(retry_after or 1)) from exc
+            if status >= 500:
+                raise SlackUnavailable(UPLOAD_POST, f"http_{status}") from exc
+            # A stale ticket (404) or refused bytes: a few more tries, each with a fresh ticket, then set aside.
+            raise SlackUnknownError(UPLOAD_POST, f"http_{status}") from exc
+        except (OSError, TimeoutError, http.client.HTTPException) as exc:  # refused, reset, DNS, timeouts, cut short
+            raise SlackUnavailable(UPLOAD_POST, f"connection: {type(exc).__name__}: {exc}") from exc
 
     def find_keyed(
         self, channel: str, key: str, *, thread_ts: str | None = None, oldest: float = 0, max_pages: int = 10

@@ -38,6 +38,9 @@ AFTER, AS = "_after", "_as"
 # A message rendered when it is delivered, not when queued (an incident's pinned summary, kept current): the
 # payload names a renderer under RENDER and its subject's id under SUBJECT, and the dispatcher fills text and blocks.
 RENDER, SUBJECT = "_render", "_subject"
+# Handed to an adapter (a row for something other than Slack's Web API) when its last attempt left no outcome, so it
+# can look before acting again.
+IN_DOUBT = "_in_doubt"
 POST = "chat.postMessage"
 
 

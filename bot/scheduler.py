@@ -52,6 +52,16 @@ def build_scheduler(
         replace_existing=True,
         next_run_time=datetime.now(UTC),
     )
+    # Digests fall due at whole minutes; every process looks, and the run row lets one of them send each period.
+    scheduler.add_job(
+        _digests,
+        "interval",
+        seconds=20,
+        args=[services],
+        id="digests",
+        replace_existing=True,
+        next_run_time=datetime.now(UTC),
+    )
     scheduler.add_job(_housekeeping, "interval", hours=1, args=[services], id="housekeeping", replace_existing=True)
     return scheduler
 
@@ -70,6 +80,12 @@ def _suggest(services: Services) -> None:
 
 def _sync_feeds(services: Services) -> None:
     services.feeds.run()
+
+
+def _digests(services: Services) -> None:
+    queued = services.digests.run()
+    if queued:
+        log.info("digests: %s queued", queued)
 
 
 def _housekeeping(services: Services) -> None:

@@ -10,6 +10,8 @@ from bot import pagerduty
 from bot.clock import Clock
 from bot.config import LiaisonConfig
 from bot.db import Database
+from bot.digests import service as digest_service
+from bot.digests.service import DigestService
 from bot.dispatcher import OutboxDispatcher
 from bot.gateway import SlackGateway
 from bot.incidents import queries as incident_queries
@@ -50,6 +52,7 @@ class Services:
     incidents: IncidentService
     channels: ChannelProvisioner
     patterns: PatternWatch
+    digests: DigestService
 
     @classmethod
     def build(cls, *, config: LiaisonConfig, clock: Clock, database: Database, client: WebClient) -> Services:
@@ -66,6 +69,7 @@ class Services:
         escalation = EscalationPoint(database, config.oncall, oncall)
         incidents = IncidentService(database, clock, config, tickets, paging)
         incidents.register()
+        digests = DigestService(database, clock, config, gateway)
         return cls(
             config=config,
             clock=clock,
@@ -78,10 +82,11 @@ class Services:
                 gateway,
                 clock,
                 render_card=cards.renderer(tickets.sla.book, escalation.line, incident_queries.card_line),
-                adapters={pagerduty.METHOD: pagerduty.send},
+                adapters={pagerduty.METHOD: pagerduty.send, digest_service.CHART_METHOD: digests.send_chart},
                 renderers={
                     "incident_summary": incident_queries.render_summary,
                     "incident_topic": incident_queries.render_topic,
+                    digest_service.RENDERER: digests.render_run,
                 },
             ),
             reactions=MessageIntake(tickets, gateway),
@@ -95,6 +100,7 @@ class Services:
             incidents=incidents,
             channels=ChannelProvisioner(database, clock, gateway, config.incidents, incidents),
             patterns=PatternWatch(database, clock, config.incidents, config.queue_channel),
+            digests=digests,
         )
 
     def actor(self, user_id: str) -> Actor:

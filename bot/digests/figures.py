@@ -151,6 +151,13 @@ class IncidentLine:
         return f"INC-{self.id}"
 
 
+@dataclass(frozen=True)
+class Thresholds:
+    at_risk: timedelta = timedelta(hours=2)
+    unusual_pause: timedelta = timedelta(days=3)
+    listed: int = 10
+
+
 @dataclass
 class Figures:
     start: datetime
@@ -171,17 +178,11 @@ class Figures:
     paused_count: int = 0
     reopened: int = 0
     incidents: list[IncidentLine] = field(default_factory=list)
+    limits: Thresholds = field(default_factory=lambda: Thresholds())
 
     @property
     def all_clear(self) -> bool:
         return not (self.breaches or self.breached_open_count or self.at_risk_count)
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    at_risk: timedelta = timedelta(hours=2)
-    unusual_pause: timedelta = timedelta(days=3)
-    listed: int = 10
 
 
 def compute(
@@ -194,7 +195,7 @@ def compute(
     limits: Thresholds = Thresholds(),
 ) -> Figures:
     """Every figure of the digest for [start, end), with the lists as they stand at `now`."""
-    figures = Figures(start, end, now, wanted)
+    figures = Figures(start, end, now, wanted, limits=limits)
     scope = _scope(wanted)
     in_period = _between(SlaClock.breached_at, start, end)
     figures.breaches = _count(session, _clocks(scope).where(in_period))

@@ -70,7 +70,9 @@ class Console:
         self.driver, self.slack, self.deliver, self.clock, self.out = driver, slack, deliver, clock, out
         self.people = [p for p in people if slack.user(p.user_id) is not None]
         self.style = render.Style(color=bool(getattr(out, "isatty", lambda: False)()))
-        self.lookup = render.Lookup(self._handle, lambda c: (slack.channel(c) or {}).get("name"), self._author)
+        self.lookup = render.Lookup(
+            self._handle, lambda c: (slack.channel(c) or {}).get("name"), self._author, slack.saved_file
+        )
         self._members_of: dict[str, list[str]] = {}
         self._known = [c for c in DEMO_CHANNELS if slack.channel(c) is not None]
         self.user = self._find_user(user) or user

@@ -34,11 +34,12 @@ def _nobody(_: str) -> str | None:
 
 @dataclass(frozen=True)
 class Lookup:
-    """How to name things the text refers to by id: user handles, channel names, message authors."""
+    """How to name things the text refers to by id: user handles, channel names, message authors, saved files."""
 
     user: Callable[[str], str | None] = _nobody
     channel: Callable[[str], str | None] = _nobody
     author: Callable[[str], str | None] = _nobody
+    file: Callable[[str], str | None] = _nobody
 
 
 @dataclass(frozen=True)
@@ -244,11 +245,20 @@ def render_blocks(
     return lines
 
 
+def attached(message: Record, lookup: Lookup = NO_LOOKUP) -> list[str]:
+    """A line per file shared in a message: `📎 SLA chart: saved to .liaison/files/F1-chart.png`."""
+    files = [(f.get("title") or f.get("name"), lookup.file(f.get("id", ""))) for f in message.get("files", [])]
+    return [f"📎 {title}" + (f": saved to {path}" if path else "") for title, path in files]
+
+
 def body_lines(message: Record, lookup: Lookup = NO_LOOKUP, style: Style = PLAIN) -> list[str]:
-    """A message's content: its blocks, or its text when it has none but rich_text (which a person's post repeats)."""
-    if any(block.get("type") != "rich_text" for block in message.get("blocks") or []):
-        return render_blocks([b for b in message["blocks"] if b.get("type") != "rich_text"], lookup, style)
-    return mrkdwn(message.get("text", ""), lookup, style).split("\n")
+    """A message's content: its blocks, or its text when it has none but rich_text (which a person's post repeats),
+    then its files."""
+    blocks = [b for b in message.get("blocks") or [] if b.get("type") != "rich_text"]
+    if blocks:
+        return render_blocks(blocks, lookup, style) + attached(message, lookup)
+    shown = message.get("text") or not message.get("files")  # a file shared without a comment has no text to show
+    return mrkdwn(message.get("text", ""), lookup, style).split("\n") * bool(shown) + attached(message, lookup)
 
 
 def render_message(
@@ -274,8 +284,9 @@ def render_message(
 
 
 def summary(message: Record, lookup: Lookup = NO_LOOKUP, limit: int = 160) -> str:
-    """A message on one line (its fallback text, else its blocks), cut to limit characters."""
-    text = mrkdwn(message["text"], lookup) if message.get("text") else "\n".join(body_lines(message, lookup))
+    """A message on one line (its fallback text, else its blocks; then its files), cut to limit characters."""
+    head = [mrkdwn(message["text"], lookup), *attached(message, lookup)] if message.get("text") else None
+    text = "\n".join(head or body_lines(message, lookup))
     line = "  ".join(part.strip() for part in text.split("\n") if part.strip())
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 

@@ -7,6 +7,7 @@ import dataclasses
 import logging
 import secrets
 import sys
+from pathlib import Path
 from typing import TextIO
 
 from app import Liaison, create_app
@@ -20,6 +21,8 @@ from bot.scheduler import build_scheduler
 from bot.settings import Settings
 
 log = logging.getLogger("liaison.local")
+# Where files the bot shares (charts) are saved, so the person at the console can open them.
+FILES_DIR = Path(".liaison") / "files"
 
 BANNER = """\
 Liaison is running in local mode: no Slack workspace needed.
@@ -36,7 +39,7 @@ def run_local(settings: Settings, *, stdin: TextIO = sys.stdin, stdout: TextIO =
     """Run the stand-in, the bot and the console until the person quits; the database is already migrated."""
     logging.getLogger().setLevel(logging.WARNING)  # the console is the interface; keep the log for problems
     clock = MovableClock()
-    slack = SlackStandIn(clock=lambda: clock.now().timestamp())
+    slack = SlackStandIn(clock=lambda: clock.now().timestamp(), files_dir=FILES_DIR)
     seed(slack)
     slack.start()
     secret = secrets.token_hex(16)
@@ -72,10 +75,11 @@ def run_local(settings: Settings, *, stdin: TextIO = sys.stdin, stdout: TextIO =
 
 
 def fire_and_deliver(liaison: Liaison) -> None:
-    """What fell due after the person's action or `:wait` (timers, incident channels, then messages), at once
+    """What fell due after the person's action or `:wait` (timers, incident channels, digests, then messages), at once
     rather than at the scheduler's next run, so the console shows it before the next prompt."""
     liaison.services.sweep.run()
     liaison.services.channels.run()
+    liaison.services.digests.run()
     liaison.services.dispatcher.drain()
 
 

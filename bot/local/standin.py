@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from http.server import ThreadingHTTPServer
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.local.driver_payloads import slack_encoded
@@ -29,6 +30,7 @@ from bot.local.standin_failures import FailureInjection
 from bot.local.standin_failures import _Answer as _Answer
 from bot.local.standin_failures import _Failure as _Failure
 from bot.local.standin_failures import _failure_answer as _failure_answer
+from bot.local.standin_files import FilesMethods
 from bot.local.standin_http import RESPONSE_URL_MAX_POSTS, Call, HttpPlumbing, _Handler
 from bot.local.standin_methods import WebApiMethods
 from bot.slack_limits import TokenBucket
@@ -50,8 +52,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-class SlackStandIn(HttpPlumbing, FailureInjection, WebApiMethods):
-    """Slack's Web API, response_url hooks and workspace state, served over local HTTP from a daemon thread."""
+class SlackStandIn(HttpPlumbing, FailureInjection, WebApiMethods, FilesMethods):
+    """Slack's Web API, response_url hooks, file upload URLs and workspace state, served over local HTTP from a daemon
+    thread. With files_dir, files shared into a channel are also saved there (local mode) as <file id>-<name>."""
 
     def __init__(
         self,
@@ -61,7 +64,9 @@ class SlackStandIn(HttpPlumbing, FailureInjection, WebApiMethods):
         bot_user_id: str = "U0LIAISON",
         app_id: str = "A0LIAISON",
         clock: Callable[[], float] = time.time,
+        files_dir: Path | None = None,
     ) -> None:
+        self.files_dir = files_dir
         self.bot_token, self.team_id, self.bot_user_id, self.app_id = bot_token, team_id, bot_user_id, app_id
         self.bot_id = "B" + bot_user_id[1:]
         self._init_state(clock)

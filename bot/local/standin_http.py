@@ -154,6 +154,10 @@ class _Handler(BaseHTTPRequestHandler):
         elif url.path.startswith("/response/"):
             status, text = self.standin._serve_response_url(url.path.removeprefix("/response/"), body)
             raw = text.encode()
+        elif url.path.startswith("/upload/"):
+            sent_as = self.headers.get("Content-Type") or ""
+            status, extra, text = self.standin._serve_upload(url.path.removeprefix("/upload/"), sent_as, body)
+            raw = text.encode()
         self.send_response(status)
         for name, value in {"Content-Type": content_type, "Content-Length": str(len(raw)), **extra}.items():
             self.send_header(name, value)

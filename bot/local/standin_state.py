@@ -41,6 +41,7 @@ class WorkspaceState:
         self._homes: dict[str, Record] = {}
         self._usergroups: dict[str, list[str]] = {}
         self._triggers: dict[str, Record] = {}
+        self._files: dict[str, Any] = {}  # file id -> standin_files._Upload, issued by files.getUploadURLExternal
         self._last_ts, self._id_counter = (0, 0), 0
 
     # ----- shared state helpers (also used for seeding and for response_url posts)

@@ -23,6 +23,7 @@ PEOPLE = (
     Person("U0DAVE001", "dave", "Dave Diaz", "support manager", tz="America/Los_Angeles"),
 )
 QUEUE, GENERAL, CUSTOMER, INCIDENTS = "C0QUEUE01", "C0GENERAL1", "C0ACMESHR1", "C0INCIDNT1"
+MANAGERS = "C0MANAGER1"  # #support-leads: where the policy file's daily digest goes
 AGENTS, LEADS = "S0AGENTS1", "S0LEADS01"
 
 
@@ -37,3 +38,4 @@ def seed(standin: SlackStandIn) -> None:
     standin.add_channel(GENERAL, "general", members=[*everyone, standin.bot_user_id])
     standin.add_channel(CUSTOMER, "acme-shared", members=["U0ALICE01", "U0CAROL01", standin.bot_user_id])
     standin.add_channel(INCIDENTS, "incidents", members=[*agents, standin.bot_user_id])
+    standin.add_channel(MANAGERS, "support-leads", members=["U0BOB0001", "U0DAVE001", standin.bot_user_id])

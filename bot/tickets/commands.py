@@ -45,7 +45,11 @@ SHAPES: dict[str, tuple[bool, str | None, str]] = {
     "stakeholder": (True, "the person, as @name", "/ticket stakeholder T-12 @dave"),
     "link": (True, "the incident", "/ticket link T-12 INC-7"),
     "incident": (True, None, "/ticket incident T-12"),
+    "stats": (False, "", "/ticket stats 7d tier:premium"),
+    "digest": (False, "", "/ticket digest subscribe #support-leads daily 09:00 Europe/Paris"),
 }
+# Their text is read by bot/digests/commands.py, which needs channel and user ids as Slack sent them.
+RAW_TEXT = frozenset({"stats", "digest"})
 ALIASES = {
     "page": "escalate",
     "create": "new",
@@ -54,6 +58,8 @@ ALIASES = {
     "take": "claim",
     "comment": "note",
     "prio": "priority",
+    "report": "stats",
+    "digests": "digest",
 }
 
 
@@ -83,6 +89,8 @@ def parse(text: str) -> Command:
         if not mention:
             raise UsageError(f"Name the person as a mention, for example `{example}`.")
         return Command(name, key, mention.group(1))
+    if name in RAW_TEXT:
+        return Command(name, key, rest)
     rest = from_slack(rest)
     if name == "status":
         rest = rules.parse_status(rest)

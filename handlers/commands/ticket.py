@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
 
+from bot.digests import commands as digest_commands
 from bot.errors import PermissionDenied, UserFacingError
 from bot.gateway import SlackError
 from bot.incidents.commands import link_args
@@ -49,11 +50,28 @@ def ticket_command(ack: Ack, command: dict[str, Any], context: BoltContext, resp
             open_form(services, slash.trigger_id, declare_modal(ticket.subject, ticket.key), respond)
             return
         call = Call(services.actor(slash.user), parsed, slash.key)
+        if parsed.name in ("stats", "digest"):
+            # Figures over a large desk can take longer than Slack waits for the answer: acknowledge, then answer.
+            ack()
+            answer_later(services, call, slash.channel or "", respond)
+            return
         text, blocks = SUBCOMMANDS[parsed.name](services, call)
     except UserFacingError as error:
         ack(response_type="ephemeral", text=str(error))
         return
     ack(response_type="ephemeral", text=text, blocks=blocks)
+
+
+def answer_later(services: Services, call: Call, channel: str, respond: Respond) -> None:
+    try:
+        if call.parsed.name == "stats":
+            text, blocks = digest_commands.stats(services.digests, call.parsed.arg)
+        else:
+            text, blocks = digest_commands.digest(services.digests, call.actor, call.parsed.arg, channel, call.request)
+    except UserFacingError as error:
+        respond(response_type="ephemeral", text=str(error))
+        return
+    respond(response_type="ephemeral", text=text, blocks=blocks)
 
 
 def open_new_ticket_modal(services: Services, slash: payloads.SlashCommand, subject: str, respond: Respond) -> None:
