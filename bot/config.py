@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.customers.config import CustomerConfig, parse_customers
 from bot.digests.config import DigestConfig, parse_digests
 from bot.errors import ConfigError
 from bot.incidents.config import IncidentConfig, parse_incidents
@@ -33,6 +34,7 @@ class LiaisonConfig:
     pagerduty: PagerDutyConfig | None = None
     incidents: IncidentConfig = field(default_factory=IncidentConfig)
     digests: DigestConfig = field(default_factory=DigestConfig)
+    customers: CustomerConfig = field(default_factory=CustomerConfig)
 
     @classmethod
     def load(cls, path: Path) -> LiaisonConfig:
@@ -79,7 +81,10 @@ class LiaisonConfig:
             digests = parse_digests(_table(data, "digests", source), base=base)
         except ConfigError as error:
             raise ConfigError(f"{source}: {error}") from None
-        return cls(queue, emoji, usergroup, channel, frozenset(admins), sla, oncall, pagerduty, incidents, digests)
+        customers = parse_customers(_table(data, "customers", source))
+        return cls(
+            queue, emoji, usergroup, channel, frozenset(admins), sla, oncall, pagerduty, incidents, digests, customers
+        )
 
 
 def _check_ladders(sla: PolicyBook, oncall: OnCallBook, source: str) -> None:

@@ -232,6 +232,11 @@ class OutboxDispatcher:
             response = self._send(claimed)
         except SlackError as error:
             return self._failed(claimed, owner, error)
+        except Rejected as error:  # its renderer says it can never be sent (what it shows is gone)
+            with self.database.session() as session:
+                self._settle(session, claimed.id, owner, state=PARKED, last_error=str(error)[:2000])
+            log.warning("outbox %s parked: %s", claimed.dedupe_key, error)
+            return PARKED
         except Exception as error:  # a fault in one row (a bad payload, a rendering bug) must not stop the others
             log.exception("outbox %s: unexpected error", claimed.dedupe_key)
             return self._count_failure(claimed, owner, f"{type(error).__name__}: {error}")

@@ -9,6 +9,9 @@ from slack_sdk import WebClient
 from bot import pagerduty
 from bot.clock import Clock
 from bot.config import LiaisonConfig
+from bot.customers import context as customer_context
+from bot.customers import conversations as shared
+from bot.customers.conversations import SharedConversations
 from bot.db import Database
 from bot.digests import service as digest_service
 from bot.digests.service import DigestService
@@ -53,6 +56,7 @@ class Services:
     channels: ChannelProvisioner
     patterns: PatternWatch
     digests: DigestService
+    customers: SharedConversations
 
     @classmethod
     def build(cls, *, config: LiaisonConfig, clock: Clock, database: Database, client: WebClient) -> Services:
@@ -70,23 +74,30 @@ class Services:
         incidents = IncidentService(database, clock, config, tickets, paging)
         incidents.register()
         digests = DigestService(database, clock, config, gateway)
+        agents = AgentDirectory(gateway, config, clock)
+        customers = SharedConversations(database, config, tickets, agents, gateway)
+        customers.register()
         return cls(
             config=config,
             clock=clock,
             database=database,
             gateway=gateway,
-            agents=AgentDirectory(gateway, config, clock),
+            agents=agents,
             tickets=tickets,
             dispatcher=OutboxDispatcher(
                 database,
                 gateway,
                 clock,
-                render_card=cards.renderer(tickets.sla.book, escalation.line, incident_queries.card_line),
+                render_card=cards.renderer(
+                    tickets.sla.book, escalation.line, incident_queries.card_line, customer_context.card_line
+                ),
                 adapters={pagerduty.METHOD: pagerduty.send, digest_service.CHART_METHOD: digests.send_chart},
                 renderers={
                     "incident_summary": incident_queries.render_summary,
                     "incident_topic": incident_queries.render_topic,
                     digest_service.RENDERER: digests.render_run,
+                    shared.STATUS_RENDERER: customers.render_status,
+                    shared.REPLY_RENDERER: customers.render_reply,
                 },
             ),
             reactions=MessageIntake(tickets, gateway),
@@ -101,6 +112,7 @@ class Services:
             channels=ChannelProvisioner(database, clock, gateway, config.incidents, incidents),
             patterns=PatternWatch(database, clock, config.incidents, config.queue_channel),
             digests=digests,
+            customers=customers,
         )
 
     def actor(self, user_id: str) -> Actor:

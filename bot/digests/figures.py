@@ -386,7 +386,9 @@ def _at_risk(
                 cutoff = target.calendar.add(now, limits.at_risk)
                 condition = and_(SlaClock.policy == policy.name, Ticket.priority == priority, SlaClock.metric == metric)
                 cutoffs.append((condition, cutoff))
-    latest = max((cutoff for _, cutoff in cutoffs), default=now + limits.at_risk)
+    if not cutoffs:
+        return 0, []  # no SLA policy: nothing has a deadline
+    latest = max(cutoff for _, cutoff in cutoffs)
     cutoff = case(*((c, literal(at, UTCDateTime())) for c, at in cutoffs), else_=literal(now, UTCDateTime()))
     risky = [
         Ticket.status.in_(rules.ACTIVE_STATUSES),

@@ -24,7 +24,7 @@ from bot.db import Database, insert_new
 from bot.digests.chart import Day, render_chart
 from bot.digests.figures import Figures, Filter, compute, daily, parse_filter
 from bot.digests.schedule import Cadence, due_sends, parse_cadence, period_before, send_after
-from bot.errors import PermissionDenied, UsageError
+from bot.errors import PermissionDenied, UsageError, UserFacingError
 from bot.gateway import SlackError, SlackGateway
 from bot.messages.common import slack_date
 from bot.messages.digests import Links, digest_message, period_label, template_environment
@@ -185,7 +185,11 @@ class DigestService:
             session.expunge_all()
         queued = 0
         for row in rows:
-            cadence = self.cadence(row)
+            try:
+                cadence = self.cadence(row)
+            except UserFacingError as error:  # a time zone the system no longer knows: that digest waits, not all
+                log.warning("digest %s (%s) skipped: %s", row.id, row.cadence, error)
+                continue
             after = max(row.starts_at, last.get(row.id) or row.starts_at)
             for send in due_sends(cadence, after, now, limit=MISSED_LIMIT):
                 queued += self.database.transaction(lambda session, r=row, s=send: self._queue(session, r, s, now))

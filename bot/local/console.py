@@ -28,7 +28,7 @@ with contextlib.suppress(ImportError):
 DEMO_CHANNELS = (workspace.QUEUE, workspace.GENERAL, workspace.CUSTOMER)
 READ_LIMIT = 10
 SHORTCUT = "create_ticket"  # the app's one message shortcut, "Create ticket"
-COMMANDS = "help as who go channels read thread dms post click shortcut react home wait".split()
+COMMANDS = "help as who go channels read thread dms post reply click shortcut react home wait".split()
 FORM_HINT = '  Answer field by field: Enter keeps the value in [brackets], "cancel" closes the form.'
 NOT_A_COMMAND = "Start with / for a slash command (/ticket help) or : for the console (:help); :post <text> posts."
 Message = dict[str, Any]
@@ -39,7 +39,8 @@ Slash commands run as you, in the current channel:  /ticket help   /ticket new C
   :click <n> <button> [option]   press a button or pick from a menu on message n, by label or number:
                         :click 1 claim    :click 1 status solved    :click 1 "add note"
   :shortcut <n>         "Create ticket" from message n     :react <n> [emoji]   react (default :ticket:)
-  :post <text>          post a message as yourself         :dms   your DMs from Liaison
+  :post <text>          post a message as yourself         :reply <n> <text>   answer in message n's thread
+  :dms                  your DMs from Liaison
   :home                 open the App Home tab              :click home <n>   press its n-th button
   :as <name>            act as someone else                :who   everyone, and who you are
   :go <#channel|dm>     switch channel                     :channels   every channel
@@ -328,13 +329,18 @@ class Console:
     def _cmd_dms(self, arg: str) -> None:
         self._cmd_read("", self.slack.dm_channel(self.user), "Your DMs from Liaison")
 
-    def _cmd_post(self, arg: str) -> None:
+    def _cmd_post(self, arg: str, thread: Message | None = None) -> None:
         if not arg or self.user not in self._members(self.channel):
             raise Mistake(f"{self._handle(self.user)} is not in {self._label(self.channel)}." if arg else "Post what?")
-        # Posted without a message event: Liaison has no message listener, and Bolt would log each one as unhandled.
-        self.slack.post_user_message(self.channel, self.user, arg)
-        self._say(f"Posted as [{len(self.slack.messages(self.channel))}] in {self._label(self.channel)}.")
+        # As in Slack: the message lands, then Liaison gets its message event (a shared channel's become tickets).
+        self.driver.user_message(self.user, self.channel, arg, thread_ts=thread["ts"] if thread else None)
+        where = "in its thread" if thread else f"as [{len(self.slack.messages(self.channel))}]"
+        self._say(f"Posted {where} in {self._label(self.channel)}.")
         self._settle()
+
+    def _cmd_reply(self, arg: str) -> None:
+        number, _, text = arg.partition(" ")
+        self._cmd_post(text.strip(), thread=self._message(number))
 
     def _cmd_click(self, arg: str) -> None:
         try:

@@ -272,7 +272,10 @@ def render_message(
 ) -> list[str]:
     """A message as a heading (`[3] Liaison · Tue 14:02 (edited)`), its indented body and its reply count."""
     user = message.get("user", "")
-    head = (f"[{number}] " if number is not None else "") + style.bold(lookup.author(user) or lookup.user(user) or user)
+    author = lookup.author(user) or lookup.user(user) or user
+    if message.get("username"):  # posted by the bot under a person's name (a reply in a customer's channel)
+        author = f"{message['username']} (via {author})"
+    head = (f"[{number}] " if number is not None else "") + style.bold(author)
     head += f" · {when}" if when else ""
     head += style.dim(" (edited)") if message.get("edited") else ""
     lines = [head] + [indent + line for line in body_lines(message, lookup, style)]

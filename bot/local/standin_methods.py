@@ -92,6 +92,8 @@ class WebApiMethods(ChannelsMethods, ViewsMethods):
         if channel["id"] not in self._channels:  # open the DM only now that the call can no longer fail
             self._dm_for(target)  # type: ignore[arg-type]
         message = self._bot_message(content)
+        if isinstance(a.get("username"), str) and a["username"]:  # chat:write.customize: shown as that name
+            message["username"] = a["username"][:80]
         if thread_ts and str(a.get("reply_broadcast", "")).lower() in ("true", "1"):
             message["subtype"] = "thread_broadcast"  # the reply shows in the channel too
         if isinstance(a.get("metadata"), dict):  # returned by history/replies only with include_all_metadata

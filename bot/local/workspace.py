@@ -21,6 +21,7 @@ PEOPLE = (
     Person("U0BOB0001", "bob", "Bob Berg", "support agent", tz="Europe/Berlin"),
     Person("U0CAROL01", "carol", "Carol Chen", "account manager (not an agent)"),
     Person("U0DAVE001", "dave", "Dave Diaz", "support manager", tz="America/Los_Angeles"),
+    Person("U0WILE001", "wile", "Wile E. Coyote", "a customer, at Acme (in #acme-shared)", tz="America/Phoenix"),
 )
 QUEUE, GENERAL, CUSTOMER, INCIDENTS = "C0QUEUE01", "C0GENERAL1", "C0ACMESHR1", "C0INCIDNT1"
 MANAGERS = "C0MANAGER1"  # #support-leads: where the policy file's daily digest goes
@@ -36,6 +37,6 @@ def seed(standin: SlackStandIn) -> None:
     standin.add_usergroup(LEADS, "support-leads", ["U0BOB0001"])
     standin.add_channel(QUEUE, "support-queue", members=[*agents, standin.bot_user_id])
     standin.add_channel(GENERAL, "general", members=[*everyone, standin.bot_user_id])
-    standin.add_channel(CUSTOMER, "acme-shared", members=["U0ALICE01", "U0CAROL01", standin.bot_user_id])
+    standin.add_channel(CUSTOMER, "acme-shared", members=["U0ALICE01", "U0CAROL01", "U0WILE001", standin.bot_user_id])
     standin.add_channel(INCIDENTS, "incidents", members=[*agents, standin.bot_user_id])
     standin.add_channel(MANAGERS, "support-leads", members=["U0BOB0001", "U0DAVE001", standin.bot_user_id])

@@ -46,7 +46,7 @@ from bot.text import code
 from bot.tickets import rules
 from bot.tickets.service import Actor, TicketService
 from bot.timers import PENDING, TimerRegistry
-from models import Page, PageNotice, Ticket, Timer
+from models import Page, PageNotice, Ticket, TicketEvent, Timer
 
 log = logging.getLogger(__name__)
 
@@ -409,9 +409,9 @@ class PagingService:
 
     # Ending
 
-    def _ticket_changed(self, session: Session, ticket: Ticket, kind: str, now: datetime) -> None:
+    def _ticket_changed(self, session: Session, ticket: Ticket, event: TicketEvent, now: datetime) -> None:
         """Solving or closing a ticket resolves its running (or exhausted) pages."""
-        if kind != rules.STATUS_CHANGE or ticket.status not in ("solved", "closed"):
+        if event.kind != rules.STATUS_CHANGE or ticket.status not in ("solved", "closed"):
             return
         pages = session.scalars(
             select(Page).where(Page.ticket_id == ticket.id, Page.state.in_((TRIGGERED, EXHAUSTED, ACKNOWLEDGED)))

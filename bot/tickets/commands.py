@@ -47,9 +47,24 @@ SHAPES: dict[str, tuple[bool, str | None, str]] = {
     "incident": (True, None, "/ticket incident T-12"),
     "stats": (False, "", "/ticket stats 7d tier:premium"),
     "digest": (False, "", "/ticket digest subscribe #support-leads daily 09:00 Europe/Paris"),
+    "customer-channel": (False, "the customer and their channel", "/ticket customer-channel Acme #acme-shared"),
 }
-# Their text is read by bot/digests/commands.py, which needs channel and user ids as Slack sent them.
-RAW_TEXT = frozenset({"stats", "digest"})
+# Their text is read where channel and user ids are needed as Slack sent them.
+RAW_TEXT = frozenset({"stats", "digest", "customer-channel"})
+CHANNEL = re.compile(r"^<#([CG][A-Z0-9]{2,})(?:\|[^>]*)?>$")
+
+
+def customer_and_channel(text: str) -> tuple[str, str]:
+    """`Acme Corp #acme-shared` as Slack sends it → ("Acme Corp", "C0…")."""
+    words = text.split()
+    channel = CHANNEL.match(words[-1]) if words else None
+    if channel is None or len(words) < 2:
+        raise UsageError(
+            "Name the customer, then their channel, for example `/ticket customer-channel Acme #acme-shared`."
+        )
+    return from_slack(" ".join(words[:-1])), channel.group(1)
+
+
 ALIASES = {
     "page": "escalate",
     "create": "new",
@@ -60,6 +75,7 @@ ALIASES = {
     "prio": "priority",
     "report": "stats",
     "digests": "digest",
+    "shared-channel": "customer-channel",
 }
 
 

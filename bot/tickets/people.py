@@ -21,7 +21,7 @@ from bot.messages import people as msg
 from bot.tickets import rules
 from bot.tickets.cards import post_in_thread
 from bot.tickets.service import Actor, TicketService
-from models import Ticket, TicketPerson
+from models import Ticket, TicketEvent, TicketPerson
 
 RESPONDER, STAKEHOLDER = "responder", "stakeholder"
 ASKED, ACCEPTED, DECLINED, SUBSCRIBED = "asked", "accepted", "declined", "subscribed"
@@ -105,9 +105,9 @@ class TicketPeople:
             query = select(TicketPerson).where(TicketPerson.ticket_id == rules.parse_key(key))
             return list(session.scalars(query.order_by(TicketPerson.id)))
 
-    def _changed(self, session: Session, ticket: Ticket, kind: str, now: datetime) -> None:
+    def _changed(self, session: Session, ticket: Ticket, event: TicketEvent, now: datetime) -> None:
         """A status change: every stakeholder hears of it."""
-        if kind != rules.STATUS_CHANGE:
+        if event.kind != rules.STATUS_CHANGE:
             return
         version = ticket.card_version
         for user_id in stakeholders(session, [ticket.id]).get(ticket.id, []):

@@ -23,6 +23,8 @@ DEFAULT_PRIORITY = "P3"
 TIERS = ("premium", "standard")
 
 SOURCE_COMMAND, SOURCE_SHORTCUT, SOURCE_REACTION = "command", "shortcut", "reaction"
+# A customer's message in their shared channel, opened as it arrived.
+SOURCE_SHARED = "shared"
 
 CREATED, PUBLIC_REPLY, INTERNAL_NOTE, CUSTOMER_MESSAGE = "created", "public_reply", "internal_note", "customer_message"
 STATUS_CHANGE, PRIORITY_CHANGE, ASSIGNEE_CHANGE = "status_change", "priority_change", "assignee_change"

@@ -80,7 +80,8 @@ class TicketService:
         self.config = config
         self.sla = SlaService(config.sla)
         # Called in the unit of work of every change, after the change (paging resolves a solved ticket's pages).
-        self.observers: list[Callable[[Session, Ticket, str, datetime], None]] = []
+        # Each gets the event the change recorded (its kind, body and data).
+        self.observers: list[Callable[[Session, Ticket, TicketEvent, datetime], None]] = []
 
     # Reading
 
@@ -201,6 +202,10 @@ class TicketService:
         self.sla.refresh(session, ticket, now)
         post_card(session, ticket, now)
         self._thread_post(session, ticket, event, now)
+        for observer in self.observers:
+            observer(session, ticket, event, now)
+        if draft.source_channel is not None and draft.source_channel == customer.slack_channel_id:
+            return ticket  # the customer's shared channel: its thread gets the ticket's status line instead
         outbox.enqueue(
             session,
             now=now,
@@ -271,14 +276,17 @@ class TicketService:
         old, ticket.status = ticket.status, rules.parse_status(status)
         self._changed(session, ticket, rules.STATUS_CHANGE, actor, old=old, new=ticket.status)
 
-    def reply(self, actor: Actor, key: str, text: str, *, request: str | None = None) -> Change:
-        """Record a public reply to the customer; a reply to a new ticket opens it."""
+    def reply(
+        self, actor: Actor, key: str, text: str, *, request: str | None = None, slack_ts: str | None = None
+    ) -> Change:
+        """Record a public reply to the customer; a reply to a new ticket opens it. `slack_ts`: the reply was
+        written in the customer's shared thread (so it is not posted there again)."""
 
         def work(session: Session) -> Change:
             ticket = self._changeable(session, actor, key)
             if ticket.status == "new":
                 ticket.status = "open"
-            self._changed(session, ticket, rules.PUBLIC_REPLY, actor, body=text)
+            self._changed(session, ticket, rules.PUBLIC_REPLY, actor, body=text, **_posted_at(slack_ts))
             return Change(ticket)
 
         return self._apply(key, request, work)
@@ -291,16 +299,19 @@ class TicketService:
 
         return self._apply(key, request, work)
 
-    def customer_message(self, actor: Actor, key: str, text: str, *, request: str | None = None) -> Change:
-        """Record a message from the customer; the requester may add one to their own ticket."""
+    def customer_message(
+        self, actor: Actor, key: str, text: str, *, request: str | None = None, slack_ts: str | None = None
+    ) -> Change:
+        """Record a message from the customer; the requester may add one to their own ticket. `slack_ts`: it was
+        written in the ticket's thread in the customer's shared channel, where anyone of the customer may answer."""
 
         def work(session: Session) -> Change:
             ticket = self._get(session, key)
-            if not actor.is_agent and ticket.requester_id != actor.user_id:
+            if not actor.is_agent and ticket.requester_id != actor.user_id and slack_ts is None:
                 raise self._refusal(ticket)
             if ticket.status in ("pending", "solved"):
                 ticket.status = "open"  # the customer answered, or came back: the ball is with us again
-            self._changed(session, ticket, rules.CUSTOMER_MESSAGE, actor, body=text)
+            self._changed(session, ticket, rules.CUSTOMER_MESSAGE, actor, body=text, **_posted_at(slack_ts))
             return Change(ticket)
 
         return self._apply(key, request, work)
@@ -394,8 +405,13 @@ class TicketService:
         update_card(session, ticket, now)
         self._thread_post(session, ticket, event, now)
         for observer in self.observers:
-            observer(session, ticket, kind, now)
+            observer(session, ticket, event, now)
 
     def _thread_post(self, session: Session, ticket: Ticket, event: TicketEvent, now: datetime) -> None:
         text = activity_text(ticket, event)
         post_in_thread(session, ticket, now, f"thread:{ticket.key}:event:{event.id}", text)
+
+
+def _posted_at(slack_ts: str | None) -> dict[str, str]:
+    """Event data for text that was written in Slack (the message's ts), so it is never posted there again."""
+    return {"slack_ts": slack_ts} if slack_ts else {}

@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
 
+from bot.customers import context as customer_context
 from bot.digests import commands as digest_commands
 from bot.errors import PermissionDenied, UserFacingError
 from bot.gateway import SlackError
@@ -104,7 +105,9 @@ def _show(services: Services, call: Call) -> Reply:
     details = services.tickets.show(call.actor, call.parsed.key)
     if not call.actor.is_agent:
         return views_of.ticket_details(details)
-    lines = [services.escalation.for_key(call.parsed.key, services.clock.now())]
+    now = services.clock.now()
+    lines = [services.escalation.for_key(call.parsed.key, now)]
+    lines.append(customer_context.for_key(services.database, call.parsed.key, now))
     lines.append(people_line(services.people.of(call.parsed.key)))
     return views_of.ticket_details(details, "\n".join(line for line in lines if line) or None)
 
@@ -172,6 +175,11 @@ def _link(services: Services, call: Call) -> Reply:
     return services.incidents.link(call.actor, incident, [ticket]), None
 
 
+def _customer_channel(services: Services, call: Call) -> Reply:
+    customer, channel = commands.customer_and_channel(call.parsed.arg)
+    return services.customers.set_channel(call.actor, customer, channel), None
+
+
 def _outbox(services: Services, call: Call) -> Reply:
     if not services.is_admin(call.actor.user_id):
         raise PermissionDenied("Only support agents and admins can read the outbox.")
@@ -201,4 +209,5 @@ SUBCOMMANDS: dict[str, Callable[[Services, Call], Reply]] = {
     "responder": _responder,
     "stakeholder": _stakeholder,
     "link": _link,
+    "customer-channel": _customer_channel,
 }

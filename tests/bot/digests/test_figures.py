@@ -202,3 +202,9 @@ def test_daily_series_follow_the_given_day_bounds(day: Database) -> None:
 def test_a_bad_filter_says_what_is_wrong(text: str, problem: str) -> None:
     with pytest.raises(UsageError, match=problem):
         parse_filter(text)
+
+
+def test_without_sla_policies_there_is_nothing_to_measure(day: Database) -> None:
+    with day.session() as session:
+        figures = compute(session, LiaisonConfig(queue_channel="C0QUEUE01").sla, START, END, NOW, Filter(), LIMITS)
+    assert figures.at_risk_count == 0 and figures.created == 5

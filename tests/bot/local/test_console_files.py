@@ -61,6 +61,10 @@ def test_the_console_names_the_saved_file_when_it_arrives_and_on_read(local_slac
 
     out = io.StringIO()
     driver = SlackDriver(events_url="http://127.0.0.1:9/unused", signing_secret="unused", standin=local_slack)
+    # No app behind this driver: the post lands in the stand-in and its message event goes nowhere.
+    driver.user_message = lambda user, channel, text, thread_ts=None: local_slack.post_user_message(  # type: ignore[method-assign]
+        channel, user, text, thread_ts=thread_ts
+    )
     console = Console(driver=driver, slack=local_slack, deliver=deliver, clock=None, user=ALICE, channel=QUEUE, out=out)
     console.run([":post chart please", ":read"])
     saved = local_slack.saved_file(shares[0])
