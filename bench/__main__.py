@@ -9,10 +9,13 @@
 - oncall: who is on call at an instant, a Schedule over an imported iCalendar feed against recurring-ical-events
   evaluating the same feed;
 - paging: one page reaching 50 people with Slack's rate limits on in the stand-in, time until every DM is
-  delivered (none dropped) against a plain WebClient posting the same DMs.
+  delivered (none dropped) against a plain WebClient posting the same DMs;
+- digest: the manager digest's figures over 1,000,000 tickets on SQLite and PostgreSQL, SQL aggregates against
+  loading the period's clocks through the ORM (the two must agree).
 
 Exits 0 whether or not a goal is met (they are measurements); 1 when a suite could not measure (a request was not
-answered as it should be, a sweep did not fire its timers, on-call answers disagreed); 2 for bad arguments.
+answered as it should be, a sweep did not fire its timers, on-call answers or digest figures disagreed); 2 for bad
+arguments.
 """
 
 from __future__ import annotations
@@ -22,14 +25,14 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from bench import calendar_bench, oncall_bench, paging_bench, shipped_latency, sla_bench
+from bench import calendar_bench, digest_bench, oncall_bench, paging_bench, shipped_latency, sla_bench
 from bench.backlog import DEFAULT_MESSAGES
 from bench.http_latency import DEFAULT_REQUESTS, DEFAULT_WARMUP, format_report, run
 from bench.rig import BenchError
 from bench.sla_data import DEFAULT_POSTGRES
 from bench.sla_lateness import DEFAULT_RATE, DEFAULT_SECONDS
 
-SUITES = ("http", "shipped", "calendar", "sla", "oncall", "paging")
+SUITES = ("http", "shipped", "calendar", "sla", "oncall", "paging", "digest")
 # Each suite's own options and their defaults. Without --suite, giving only one suite's options runs just that
 # suite, so `python -m bench --requests 2000` still times HTTP only, as it did before there were other suites.
 DEFAULTS: dict[str, dict[str, object]] = {
@@ -57,6 +60,13 @@ DEFAULTS: dict[str, dict[str, object]] = {
         "paging_latencies": [seconds * 1000 for seconds in paging_bench.DEFAULT_LATENCIES],
         "paging_databases": list(paging_bench.DATABASES),
         "paging_postgres_url": DEFAULT_POSTGRES,
+    },
+    "digest": {
+        "digest_tickets": digest_bench.DEFAULT_TICKETS,
+        "digest_period": digest_bench.DEFAULT_PERIOD,
+        "digest_rounds": digest_bench.DEFAULT_ROUNDS,
+        "digest_databases": list(digest_bench.DATABASES),
+        "digest_postgres_url": DEFAULT_POSTGRES,
     },
 }
 
@@ -209,7 +219,41 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=None,
         help=f"a PostgreSQL server to create (and drop) a private database on (default {DEFAULT_POSTGRES})",
     )
+    digest = parser.add_argument_group("digest suite")
+    digest.add_argument(
+        "--digest-tickets",
+        type=int,
+        default=None,
+        help=f"tickets generated, created over a year (default {digest_bench.DEFAULT_TICKETS:,})",
+    )
+    digest.add_argument(
+        "--digest-period",
+        type=int,
+        default=None,
+        help=f"of those, created in the 7-day period measured (default {digest_bench.DEFAULT_PERIOD:,})",
+    )
+    digest.add_argument(
+        "--digest-rounds",
+        type=int,
+        default=None,
+        help=f"timed rounds per workload (default {digest_bench.DEFAULT_ROUNDS})",
+    )
+    digest.add_argument(
+        "--digest-databases",
+        type=_databases,
+        nargs="+",
+        default=None,
+        help="sqlite and/or postgresql, by spaces or commas (default both; PostgreSQL is skipped when not reachable)",
+    )
+    digest.add_argument(
+        "--digest-postgres-url",
+        default=None,
+        help=f"a PostgreSQL server to create (and drop) a private database on, or a database of its own to rebuild "
+        f"(default {DEFAULT_POSTGRES})",
+    )
     args = parser.parse_args(argv)
+    if args.digest_databases is not None:  # nargs="+" of comma-separated lists: one list
+        args.digest_databases = list(dict.fromkeys(name for names in args.digest_databases for name in names))
     given = [suite for suite, defaults in DEFAULTS.items() if any(getattr(args, name) is not None for name in defaults)]
     if args.suite is None:
         args.suite = given[0] if len(given) == 1 else "all"
@@ -235,6 +279,8 @@ def _bad_arguments(args: argparse.Namespace) -> str | None:
         return "--oncall-baseline must be at least 1 and at most --oncall-instants"
     if args.paging_targets < 1:
         return "--paging-targets must be at least 1"
+    if not 1 <= args.digest_period <= args.digest_tickets or args.digest_rounds < 1:
+        return "--digest-period must be at least 1 and at most --digest-tickets, and --digest-rounds at least 1"
     return None
 
 
@@ -294,6 +340,18 @@ def _paging(args: argparse.Namespace) -> None:
     )
 
 
+def _digest(args: argparse.Namespace) -> None:
+    digest_bench.run(
+        print,
+        tickets=args.digest_tickets,
+        period=args.digest_period,
+        rounds=args.digest_rounds,
+        databases=args.digest_databases,
+        postgres_url=args.digest_postgres_url,
+        progress=_progress,
+    )
+
+
 RUNNERS: dict[str, Callable[[argparse.Namespace], None]] = {
     "http": _http,
     "shipped": _shipped,
@@ -301,6 +359,7 @@ RUNNERS: dict[str, Callable[[argparse.Namespace], None]] = {
     "sla": _sla,
     "oncall": _oncall,
     "paging": _paging,
+    "digest": _digest,
 }
 
 

@@ -14,6 +14,7 @@ from bot.errors import ConfigError
 from bot.incidents.config import IncidentConfig, parse_incidents
 from bot.oncall.config import USER, OnCallBook, parse_oncall, target_kind
 from bot.pagerduty import PagerDutyConfig
+from bot.routing.config import RoutingConfig, parse_routing
 from bot.sla.config import parse_calendars, parse_policies
 from bot.sla.policy import PolicyBook
 
@@ -35,6 +36,7 @@ class LiaisonConfig:
     incidents: IncidentConfig = field(default_factory=IncidentConfig)
     digests: DigestConfig = field(default_factory=DigestConfig)
     customers: CustomerConfig = field(default_factory=CustomerConfig)
+    routing: RoutingConfig = field(default_factory=RoutingConfig)
 
     @classmethod
     def load(cls, path: Path) -> LiaisonConfig:
@@ -82,8 +84,20 @@ class LiaisonConfig:
         except ConfigError as error:
             raise ConfigError(f"{source}: {error}") from None
         customers = parse_customers(_table(data, "customers", source))
+        routing = parse_routing(_table(data, "routing", source), calendars=calendars, policies=oncall.policies)
         return cls(
-            queue, emoji, usergroup, channel, frozenset(admins), sla, oncall, pagerduty, incidents, digests, customers
+            queue,
+            emoji,
+            usergroup,
+            channel,
+            frozenset(admins),
+            sla,
+            oncall,
+            pagerduty,
+            incidents,
+            digests,
+            customers,
+            routing,
         )
 
 

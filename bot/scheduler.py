@@ -62,6 +62,7 @@ def build_scheduler(
         replace_existing=True,
         next_run_time=datetime.now(UTC),
     )
+    scheduler.add_job(_route, "interval", seconds=5, args=[services], id="routing", replace_existing=True)
     scheduler.add_job(_housekeeping, "interval", hours=1, args=[services], id="housekeeping", replace_existing=True)
     return scheduler
 
@@ -86,6 +87,12 @@ def _digests(services: Services) -> None:
     queued = services.digests.run()
     if queued:
         log.info("digests: %s queued", queued)
+
+
+def _route(services: Services) -> None:
+    offered = services.routing.run()
+    if offered:
+        log.info("routing: %s ticket(s) offered", offered)
 
 
 def _housekeeping(services: Services) -> None:

@@ -11,7 +11,9 @@ from bot.clock import Clock
 from bot.config import LiaisonConfig
 from bot.customers import context as customer_context
 from bot.customers import conversations as shared
+from bot.customers import satisfaction
 from bot.customers.conversations import SharedConversations
+from bot.customers.satisfaction import SatisfactionSurvey
 from bot.db import Database
 from bot.digests import service as digest_service
 from bot.digests.service import DigestService
@@ -27,6 +29,7 @@ from bot.paging.glance import EscalationPoint
 from bot.paging.ladder import BreachLadder
 from bot.paging.service import PagingService
 from bot.permissions import AgentDirectory
+from bot.routing.service import RoutingService
 from bot.sla.sweep import SlaTimers
 from bot.tickets import cards
 from bot.tickets.intake import MessageIntake
@@ -57,6 +60,8 @@ class Services:
     patterns: PatternWatch
     digests: DigestService
     customers: SharedConversations
+    routing: RoutingService
+    satisfaction: SatisfactionSurvey
 
     @classmethod
     def build(cls, *, config: LiaisonConfig, clock: Clock, database: Database, client: WebClient) -> Services:
@@ -77,6 +82,10 @@ class Services:
         agents = AgentDirectory(gateway, config, clock)
         customers = SharedConversations(database, config, tickets, agents, gateway)
         customers.register()
+        routing = RoutingService(database, clock, config, tickets, paging)
+        routing.register(timers)
+        survey = SatisfactionSurvey(database, config, tickets, agents)
+        survey.register()
         return cls(
             config=config,
             clock=clock,
@@ -89,7 +98,11 @@ class Services:
                 gateway,
                 clock,
                 render_card=cards.renderer(
-                    tickets.sla.book, escalation.line, incident_queries.card_line, customer_context.card_line
+                    tickets.sla.book,
+                    escalation.line,
+                    incident_queries.card_line,
+                    satisfaction.card_line,
+                    customer_context.card_line,
                 ),
                 adapters={pagerduty.METHOD: pagerduty.send, digest_service.CHART_METHOD: digests.send_chart},
                 renderers={
@@ -113,6 +126,8 @@ class Services:
             patterns=PatternWatch(database, clock, config.incidents, config.queue_channel),
             digests=digests,
             customers=customers,
+            routing=routing,
+            satisfaction=survey,
         )
 
     def actor(self, user_id: str) -> Actor:

@@ -15,10 +15,13 @@ from models.oncall import OnCallOverride, ScheduleFeed
 from models.outbox import OutboxMessage
 from models.page import Page, PageNotice
 from models.request import AppliedRequest
+from models.routing import AgentPresence, RoutingOffer
+from models.satisfaction import Satisfaction
 from models.sla import SlaClock, Timer
 from models.ticket import Ticket, TicketEvent, TicketPerson
 
 __all__ = [
+    "AgentPresence",
     "AppliedRequest",
     "Base",
     "Customer",
@@ -34,6 +37,8 @@ __all__ = [
     "OutboxMessage",
     "Page",
     "PageNotice",
+    "RoutingOffer",
+    "Satisfaction",
     "ScheduleFeed",
     "SlaClock",
     "Ticket",

@@ -28,6 +28,9 @@ class Account:
 class CustomerConfig:
     open_on: str = OPEN_ON_MESSAGE
     accounts: tuple[Account, ...] = field(default_factory=tuple)
+    # The satisfaction survey when a ticket is solved, and the score at or below which the team hears of it.
+    survey: bool = True
+    low_score: int = 2
 
 
 def parse_customers(table: Mapping[str, Any]) -> CustomerConfig:
@@ -56,4 +59,9 @@ def parse_customers(table: Mapping[str, Any]) -> CustomerConfig:
     names = [a.name.lower() for a in accounts]
     if twice := next((n for n in names if names.count(n) > 1), None):
         raise ConfigError(f"customers.accounts: the customer {twice!r} is there twice.")
-    return CustomerConfig(open_on, tuple(accounts))
+    survey, low = table.get("survey", True), table.get("low_score", 2)
+    if not isinstance(survey, bool):
+        raise ConfigError(f"customers.survey must be true or false, got {survey!r}.")
+    if not isinstance(low, int) or isinstance(low, bool) or not 0 <= low <= 4:
+        raise ConfigError(f"customers.low_score must be a score from 0 (never) to 4, got {low!r}.")
+    return CustomerConfig(open_on, tuple(accounts), survey, low)

@@ -26,7 +26,7 @@ from bot.messages.common import slack_date
 from bot.sla.clocks import STOPPED_STATUSES
 from bot.text import mrkdwn
 from bot.tickets import rules
-from models import SlaClock, Ticket, TicketEvent
+from models import Satisfaction, SlaClock, Ticket, TicketEvent
 from models.base import UTCDateTime
 
 LISTED = 3
@@ -131,8 +131,13 @@ def _recent_solved(session: Session, ticket: Ticket) -> tuple[SolvedTicket, ...]
 
 
 def satisfaction_scores(session: Session, ticket_ids: list[int]) -> dict[int, str]:
-    """Hook for satisfaction (CSAT) scores: each listed solved ticket's score as mrkdwn. None are recorded yet."""
-    return {}
+    """Each listed solved ticket's satisfaction score, where the customer answered the survey."""
+    if not ticket_ids:
+        return {}
+    rows = session.execute(
+        select(Satisfaction.ticket_id, Satisfaction.score).where(Satisfaction.ticket_id.in_(ticket_ids))
+    )
+    return {ticket_id: f"{score}/5" for ticket_id, score in rows}
 
 
 def _sla(session: Session, customer_id: int, now: datetime) -> dict[str, int]:

@@ -75,11 +75,12 @@ def run_local(settings: Settings, *, stdin: TextIO = sys.stdin, stdout: TextIO =
 
 
 def fire_and_deliver(liaison: Liaison) -> None:
-    """What fell due after the person's action or `:wait` (timers, incident channels, digests, then messages), at once
-    rather than at the scheduler's next run, so the console shows it before the next prompt."""
+    """What fell due after the person's action or `:wait` (timers, incident channels, digests, routing, then
+    messages), at once rather than at the scheduler's next run, so the console shows it before the next prompt."""
     liaison.services.sweep.run()
     liaison.services.channels.run()
     liaison.services.digests.run()
+    liaison.services.routing.run()
     liaison.services.dispatcher.drain()
 
 

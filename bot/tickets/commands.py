@@ -48,6 +48,8 @@ SHAPES: dict[str, tuple[bool, str | None, str]] = {
     "stats": (False, "", "/ticket stats 7d tier:premium"),
     "digest": (False, "", "/ticket digest subscribe #support-leads daily 09:00 Europe/Paris"),
     "customer-channel": (False, "the customer and their channel", "/ticket customer-channel Acme #acme-shared"),
+    "away": (False, "", "/ticket away until 18:00"),
+    "back": (False, None, "/ticket back"),
 }
 # Their text is read where channel and user ids are needed as Slack sent them.
 RAW_TEXT = frozenset({"stats", "digest", "customer-channel"})

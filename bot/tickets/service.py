@@ -271,6 +271,11 @@ class TicketService:
 
         return self._apply(key, request, work)
 
+    def assign_in(self, session: Session, actor: Actor, ticket: Ticket, assignee_id: str) -> None:
+        """An assignment in the caller's unit of work (an agent accepting a routed ticket)."""
+        old, ticket.assignee_id = ticket.assignee_id, assignee_id
+        self._changed(session, ticket, rules.ASSIGNEE_CHANGE, actor, old=old, new=assignee_id)
+
     def set_status_in(self, session: Session, actor: Actor, ticket: Ticket, status: str) -> None:
         """A status change in the caller's unit of work (an incident resolving its linked tickets together)."""
         old, ticket.status = ticket.status, rules.parse_status(status)

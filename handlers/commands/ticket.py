@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, BoltContext, Respond
 
@@ -18,6 +19,7 @@ from bot.messages.incident_forms import declare_modal
 from bot.messages.modals import Prefill, new_ticket_modal
 from bot.messages.paging import started_answer
 from bot.messages.people import people_line
+from bot.oncall.commands import OnCallRequest, override_span, parse_length
 from bot.services import Services
 from bot.text import mrkdwn
 from bot.tickets import commands
@@ -180,6 +182,19 @@ def _customer_channel(services: Services, call: Call) -> Reply:
     return services.customers.set_channel(call.actor, customer, channel), None
 
 
+def _away(services: Services, call: Call) -> Reply:
+    until = None
+    if call.parsed.arg:
+        now, zone = services.clock.now(), ZoneInfo(services.routing.away_zone(call.actor.user_id))
+        length, at = parse_length(call.parsed.arg, "for example `/ticket away 2h` or `/ticket away until 18:00`")
+        until = override_span(OnCallRequest("away", None, length=length, until=at), now, zone)[1]
+    return services.routing.set_away(call.actor, until), None
+
+
+def _back(services: Services, call: Call) -> Reply:
+    return services.routing.set_back(call.actor), None
+
+
 def _outbox(services: Services, call: Call) -> Reply:
     if not services.is_admin(call.actor.user_id):
         raise PermissionDenied("Only support agents and admins can read the outbox.")
@@ -210,4 +225,6 @@ SUBCOMMANDS: dict[str, Callable[[Services, Call], Reply]] = {
     "stakeholder": _stakeholder,
     "link": _link,
     "customer-channel": _customer_channel,
+    "away": _away,
+    "back": _back,
 }

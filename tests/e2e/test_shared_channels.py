@@ -77,7 +77,8 @@ def everything_in(slack: SlackStandIn, channel: str) -> list[dict[str, Any]]:
 
 
 def status_line(slack: SlackStandIn, root: str) -> dict[str, Any]:
-    [line] = [m for m in slack.replies(SHARED, root) if m.get("bot_id") and "username" not in m]
+    key = lambda m: ((m.get("metadata") or {}).get("event_payload") or {}).get("dedupe_key", "")  # noqa: E731
+    [line] = [m for m in slack.replies(SHARED, root) if key(m).endswith(":status")]
     return line
 
 

@@ -1,0 +1,1 @@
+"""Routing: offering unassigned tickets to the right agent with room for them."""
