@@ -113,7 +113,10 @@ class SharedConversations:
             self._release(session, channel, keep=customer)
             customer.slack_channel_id = channel
             name = mrkdwn(customer.name, 200)
-            return f"<#{channel}> is now {name}'s shared channel: their messages there open tickets."
+            how = "their messages there open tickets"
+            if self.config.open_on != OPEN_ON_MESSAGE:
+                how = "the ticket emoji or the shortcut on their messages opens tickets"
+            return f"<#{channel}> is now {name}'s shared channel: {how}, answered in the message's thread."
 
     @staticmethod
     def _release(session: Session, channel: str, keep: Customer | None) -> None:

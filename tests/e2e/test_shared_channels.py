@@ -18,6 +18,7 @@ from bot.config import LiaisonConfig
 from bot.local.driver import SlackDriver
 from bot.local.standin import SlackStandIn
 from models import SlaClock, Ticket, TicketEvent
+from tests.e2e.helpers import block_texts, card
 from tests.slack_fixtures import AGENTS, ALICE, BOB, GENERAL, QUEUE
 
 SHARED = "C0ACMESHR1"
@@ -107,6 +108,8 @@ def test_a_customer_message_opens_a_ticket_once_and_gets_a_status_line(
         status_line(slack, root)["text"] == ":inbox_tray: We have your request as *T-1*; we will answer in this thread."
     )
     assert slack.ephemerals() == [] and [m for m in slack.messages(slack.dm_channel(WILE))] == []
+    # The team's card says who the customer is, so nobody asks them to repeat it.
+    assert "*Customer*: premium tier · first ticket from Acme" in block_texts(card(slack)["blocks"])
 
 
 def test_the_thread_moves_the_next_response_clock_both_ways(
@@ -203,3 +206,21 @@ def test_an_agent_names_a_customers_shared_channel(
     assert say_there.status == 200
     with liaison.services.database.session() as session:
         assert session.scalar(select(Ticket.subject)) == "Hello from the new channel"
+
+
+def test_files_and_very_long_text_are_kept_safely(
+    driver: SlackDriver, slack: SlackStandIn, liaison: Liaison, shared: str, tick: Any
+) -> None:
+    long = "Logs follow. " + "x" * 30_000
+    files = [{"id": "F0LOG0001", "name": "checkout.log"}, {"id": "F0SHOT001", "name": "screen <1>.png"}]
+    for text in (long, "See attached"):
+        ts = slack.post_user_message(SHARED, WILE, text)
+        event = {**slack.slack_message(SHARED, ts), "subtype": "file_share", "files": files, "channel": SHARED}
+        assert driver.event(event).status == 200
+    tick()
+    with liaison.services.database.session() as session:
+        first, second = session.scalars(select(Ticket).order_by(Ticket.id)).all()
+    assert len(first.subject) <= 150 and first.subject.endswith("…")
+    assert first.description.endswith("… (truncated)") and len(first.description) <= 20_000
+    assert second.description == "See attached\n\n(2 files: checkout.log, screen <1>.png)"
+    assert [(r.dedupe_key, r.last_error) for r in liaison.services.dispatcher.parked()] == []

@@ -1,11 +1,14 @@
-"""A customer's shared channel in the configuration a team deploys: the Procfile's web process with its default
-workers and the shipped policy file (#acme-shared is Acme's), on SQLite or PostgreSQL. Message events redelivered
-and raced across workers open one ticket and post one status line; thread replies count once; nothing internal
-reaches the channel; a survey double-clicked across workers records one answer."""
+"""A customer's shared channel, and routing, in the configuration a team deploys: the Procfile's web process with
+its default workers and the shipped policy file (#acme-shared is Acme's), on SQLite or PostgreSQL. Message events
+redelivered and raced across workers open one ticket and post one status line; thread replies count once; nothing
+internal reaches the channel; a survey double-clicked across workers records one answer; with routing on, every
+worker routes, yet each ticket is offered once and a double-clicked Accept assigns it once."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,10 +17,13 @@ from sqlalchemy import func, select
 from bot.db import Database
 from bot.local.driver import SlackDriver
 from bot.local.standin import SlackStandIn
+from bot.messages.routing import ACCEPT
 from bot.messages.satisfaction import SCORE
-from models import Satisfaction, Ticket, TicketEvent
+from models import RoutingOffer, Satisfaction, Ticket, TicketEvent
+from tests.e2e.helpers import open_ticket
 from tests.shipped.helpers import settle, wait_for
-from tests.slack_fixtures import ALICE, BOB
+from tests.shipped.web import WebProcess, policy_file, start_web
+from tests.slack_fixtures import AGENTS, ALICE, BOB, CAROL, QUEUE, SIGNING_SECRET
 
 SHARED, WILE = "C0ACMESHR1", "U0WILE001"  # as config/liaison.toml ships them
 
@@ -110,3 +116,42 @@ def test_a_survey_double_clicked_across_workers_records_one_answer(
     with ThreadPoolExecutor(2) as pool:
         assert list(pool.map(lambda click: click(), clicks)) == [200, 200]
     settle(lambda: {"answers": count(database, Satisfaction)}, {"answers": 1})
+
+
+@pytest.fixture
+def routed_web(database: Database, slack: SlackStandIn, tmp_path: Path) -> Iterator[WebProcess]:
+    """The Procfile's web process with the shipped policy file and routing turned on for alice and bob."""
+    config = policy_file(tmp_path, queue=QUEUE, usergroup=AGENTS)
+    config.write_text(
+        config.read_text()
+        + f'\n[routing]\noffer_timeout = "30s"\nmax_open = 5\n[routing.agents.{ALICE}]\n[routing.agents.{BOB}]\n'
+    )
+    process = start_web("web", slack, tmp_path, database_url=database.url, signing_secret=SIGNING_SECRET, config=config)
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def test_every_worker_routes_yet_each_ticket_is_offered_once_and_accepted_once(
+    routed_web: WebProcess, slack: SlackStandIn, database: Database
+) -> None:
+    driver = SlackDriver(events_url=f"{routed_web.url}slack/events", signing_secret=SIGNING_SECRET, standin=slack)
+    for n in range(3):
+        open_ticket(driver, CAROL, f"Printer {n} jammed", customer="Initech")
+
+    def offers() -> dict[str, int]:
+        with database.session() as session:
+            rows = session.execute(select(RoutingOffer.state, func.count()).group_by(RoutingOffer.state)).all()
+        return dict(rows)
+
+    settle(lambda: {"offers waiting": offers().get("offered", 0)}, {"offers waiting": 3}, timeout=30)
+    dms = [m for user in (ALICE, BOB) for m in slack.messages(slack.dm_channel(user)) if "Can you take" in m["text"]]
+    assert len(dms) == 3, [m["text"] for m in dms]
+    first = dms[0]
+    taker = ALICE if first in slack.messages(slack.dm_channel(ALICE)) else BOB
+    clicks = [lambda: driver.click(taker, ACCEPT, channel=slack.dm_channel(taker), message_ts=first["ts"]).status] * 2
+    with ThreadPoolExecutor(2) as pool:
+        assert list(pool.map(lambda click: click(), clicks)) == [200, 200]
+    settle(lambda: {"accepted": offers().get("accepted", 0)}, {"accepted": 1})
+    assert count(database, Ticket, Ticket.assignee_id == taker) == 1
