@@ -11,11 +11,15 @@
 - paging: one page reaching 50 people with Slack's rate limits on in the stand-in, time until every DM is
   delivered (none dropped) against a plain WebClient posting the same DMs;
 - digest: the manager digest's figures over 1,000,000 tickets on SQLite and PostgreSQL, SQL aggregates against
-  loading the period's clocks through the ORM (the two must agree).
+  loading the period's clocks through the ORM (the two must agree);
+- routing: one routing decision with 200 agents and 10,000 open tickets (SQLite and PostgreSQL), against counting
+  each agent's load with a query of its own (the two must choose alike);
+- events: message events (another channel, a customer's message opening a ticket, a reply in its thread), Liaison
+  against a bare Bolt app over HTTP, p50/p99 and the p99 ratio.
 
 Exits 0 whether or not a goal is met (they are measurements); 1 when a suite could not measure (a request was not
-answered as it should be, a sweep did not fire its timers, on-call answers or digest figures disagreed); 2 for bad
-arguments.
+answered as it should be, a sweep did not fire its timers, on-call answers, digest figures or routing choices
+disagreed); 2 for bad arguments.
 """
 
 from __future__ import annotations
@@ -25,14 +29,23 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from bench import calendar_bench, digest_bench, oncall_bench, paging_bench, shipped_latency, sla_bench
+from bench import (
+    calendar_bench,
+    digest_bench,
+    events_bench,
+    oncall_bench,
+    paging_bench,
+    routing_bench,
+    shipped_latency,
+    sla_bench,
+)
 from bench.backlog import DEFAULT_MESSAGES
 from bench.http_latency import DEFAULT_REQUESTS, DEFAULT_WARMUP, format_report, run
 from bench.rig import BenchError
 from bench.sla_data import DEFAULT_POSTGRES
 from bench.sla_lateness import DEFAULT_RATE, DEFAULT_SECONDS
 
-SUITES = ("http", "shipped", "calendar", "sla", "oncall", "paging", "digest")
+SUITES = ("http", "shipped", "calendar", "sla", "oncall", "paging", "digest", "routing", "events")
 # Each suite's own options and their defaults. Without --suite, giving only one suite's options runs just that
 # suite, so `python -m bench --requests 2000` still times HTTP only, as it did before there were other suites.
 DEFAULTS: dict[str, dict[str, object]] = {
@@ -68,6 +81,14 @@ DEFAULTS: dict[str, dict[str, object]] = {
         "digest_databases": list(digest_bench.DATABASES),
         "digest_postgres_url": DEFAULT_POSTGRES,
     },
+    "routing": {
+        "routing_agents": routing_bench.DEFAULT_AGENTS,
+        "routing_tickets": routing_bench.DEFAULT_TICKETS,
+        "routing_rounds": routing_bench.DEFAULT_ROUNDS,
+        "routing_databases": list(routing_bench.DATABASES),
+        "routing_postgres_url": DEFAULT_POSTGRES,
+    },
+    "events": {"events_requests": events_bench.DEFAULT_REQUESTS, "events_warmup": events_bench.DEFAULT_WARMUP},
 }
 
 
@@ -251,9 +272,55 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help=f"a PostgreSQL server to create (and drop) a private database on, or a database of its own to rebuild "
         f"(default {DEFAULT_POSTGRES})",
     )
+    routing = parser.add_argument_group("routing suite")
+    routing.add_argument(
+        "--routing-agents",
+        type=int,
+        default=None,
+        help=f"agents in [routing] (default {routing_bench.DEFAULT_AGENTS})",
+    )
+    routing.add_argument(
+        "--routing-tickets",
+        type=int,
+        default=None,
+        help=f"open tickets, one in 25 unassigned (default {routing_bench.DEFAULT_TICKETS:,})",
+    )
+    routing.add_argument(
+        "--routing-rounds",
+        type=int,
+        default=None,
+        help=f"timed decisions (default {routing_bench.DEFAULT_ROUNDS:,}; the baseline decides one in 10)",
+    )
+    routing.add_argument(
+        "--routing-databases",
+        type=_databases,
+        nargs="+",
+        default=None,
+        help="sqlite and/or postgresql, by spaces or commas (default both; PostgreSQL is skipped when not reachable)",
+    )
+    routing.add_argument(
+        "--routing-postgres-url",
+        default=None,
+        help=f"a PostgreSQL server to create (and drop) a private database on, or a database of its own to rebuild "
+        f"(default {DEFAULT_POSTGRES})",
+    )
+    events = parser.add_argument_group("events suite")
+    events.add_argument(
+        "--events-requests",
+        type=int,
+        default=None,
+        help=f"timed rounds per workload (default {events_bench.DEFAULT_REQUESTS})",
+    )
+    events.add_argument(
+        "--events-warmup",
+        type=int,
+        default=None,
+        help=f"untimed rounds first (default {events_bench.DEFAULT_WARMUP})",
+    )
     args = parser.parse_args(argv)
-    if args.digest_databases is not None:  # nargs="+" of comma-separated lists: one list
-        args.digest_databases = list(dict.fromkeys(name for names in args.digest_databases for name in names))
+    for name in ("digest_databases", "routing_databases"):  # nargs="+" of comma-separated lists: one list
+        if getattr(args, name) is not None:
+            setattr(args, name, list(dict.fromkeys(db for names in getattr(args, name) for db in names)))
     given = [suite for suite, defaults in DEFAULTS.items() if any(getattr(args, name) is not None for name in defaults)]
     if args.suite is None:
         args.suite = given[0] if len(given) == 1 else "all"
@@ -281,6 +348,12 @@ def _bad_arguments(args: argparse.Namespace) -> str | None:
         return "--paging-targets must be at least 1"
     if not 1 <= args.digest_period <= args.digest_tickets or args.digest_rounds < 1:
         return "--digest-period must be at least 1 and at most --digest-tickets, and --digest-rounds at least 1"
+    if args.routing_agents < len(routing_bench.SKILLS) or args.routing_rounds < 1:
+        return f"--routing-agents must be at least {len(routing_bench.SKILLS)} and --routing-rounds at least 1"
+    if args.routing_tickets < routing_bench.UNASSIGNED_EVERY:
+        return f"--routing-tickets must be at least {routing_bench.UNASSIGNED_EVERY} (one in 25 is routed)"
+    if args.events_requests < 1 or args.events_warmup < 0:
+        return "--events-requests must be at least 1 and --events-warmup at least 0"
     return None
 
 
@@ -352,6 +425,23 @@ def _digest(args: argparse.Namespace) -> None:
     )
 
 
+def _routing(args: argparse.Namespace) -> None:
+    routing_bench.run(
+        print,
+        agents=args.routing_agents,
+        tickets=args.routing_tickets,
+        rounds=args.routing_rounds,
+        databases=args.routing_databases,
+        postgres_url=args.routing_postgres_url,
+        progress=_progress,
+    )
+
+
+def _events(args: argparse.Namespace) -> None:
+    report = events_bench.run(args.events_requests, args.events_warmup, progress=_progress)
+    print(events_bench.format_report(report))
+
+
 RUNNERS: dict[str, Callable[[argparse.Namespace], None]] = {
     "http": _http,
     "shipped": _shipped,
@@ -360,6 +450,8 @@ RUNNERS: dict[str, Callable[[argparse.Namespace], None]] = {
     "oncall": _oncall,
     "paging": _paging,
     "digest": _digest,
+    "routing": _routing,
+    "events": _events,
 }
 
 

@@ -14,6 +14,7 @@ the other's result: one offer at a time per ticket, whatever the number of proce
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -73,6 +74,7 @@ class RoutingService:
         if not (self.settings.enabled and self.settings.agents):
             return 0
         waiting = exists().where(RoutingOffer.ticket_id == Ticket.id, RoutingOffer.state == OFFERED)
+        now = self.clock.now()
         with self.database.session() as session:
             ids = session.scalars(
                 select(Ticket.id)
@@ -80,19 +82,29 @@ class RoutingService:
                 .order_by(Ticket.next_deadline_at.is_(None), Ticket.next_deadline_at, Ticket.created_at, Ticket.id)
                 .limit(limit)
             ).all()
+            # Every agent's load is read once per run and kept current here as offers are made: a batch of tickets
+            # costs one count, not one per ticket. Another process's offers meanwhile are seen at its next run.
+            candidates = self.candidates(session, now) if ids else []
         made = 0
         for ticket_id in ids:
-            made += self.database.transaction(lambda session, t=ticket_id: self._route(session, t, self.clock.now()))
+            chosen = self.database.transaction(lambda session, t=ticket_id: self._route(session, t, now, candidates))
+            if chosen is not None:
+                made += 1
+                at = candidates.index(chosen)
+                candidates[at] = replace(chosen, load=chosen.load + 1, last_offered_at=now)
         return made
 
-    def _route(self, session: Session, ticket_id: int, now: datetime) -> int:
+    def _route(
+        self, session: Session, ticket_id: int, now: datetime, candidates: list[Candidate] | None = None
+    ) -> Candidate | None:
+        """Offer one ticket to the best agent (reading their loads unless given); the agent offered, if any."""
         ticket = session.get(Ticket, ticket_id)
         if ticket is None or ticket.assignee_id is not None or ticket.status not in rules.ACTIVE_STATUSES:
-            return 0
+            return None
         query = select(RoutingOffer.user_id, RoutingOffer.state).where(RoutingOffer.ticket_id == ticket_id)
         offered: dict[str, str] = {user: state for user, state in session.execute(query)}
         if OFFERED in offered.values():
-            return 0
+            return None
         need = Need(
             skills=self.settings.needs(
                 tier=ticket.customer.tier, priority=ticket.priority, source=ticket.source, customer=ticket.customer.name
@@ -100,13 +112,14 @@ class RoutingService:
             deadline=ticket.next_deadline_at,
             excluded=frozenset(offered),
         )
-        candidates = self.candidates(session, now)
+        if candidates is None:
+            candidates = self.candidates(session, now)
         chosen = choose(candidates, need, now)
         flag_modified(ticket, "assignee_id")  # the row version moves: a concurrent routing of this ticket conflicts
         if chosen is None:
             if "" not in offered:
                 self._nobody(session, ticket, why_nobody(candidates, need, now), now)
-            return 0
+            return None
         offer = RoutingOffer(ticket_id=ticket.id, user_id=chosen.user_id, state=OFFERED, offered_at=now, note="")
         session.add(offer)
         session.flush()
@@ -136,7 +149,7 @@ class RoutingService:
             ordering_key=f"route:{offer.id}",
         )
         post_in_thread(session, ticket, now, f"route:{offer.id}:thread", msg.offered_line(ticket, offer))
-        return 1
+        return chosen
 
     def candidates(self, session: Session, now: datetime) -> list[Candidate]:
         """Every configured agent with their load (open tickets and waiting offers), presence and hours: three
