@@ -28,7 +28,8 @@ from bench.sla_bench import _databases, _table
 from bench.sla_data import DEFAULT_POSTGRES
 from bot.config import LiaisonConfig
 from bot.db import Database
-from bot.digests.figures import Figures, Filter, compute, daily
+from bot.digests.figures import Figures, compute, daily
+from bot.digests.filters import Filter
 from bot.digests.service import CHART_DAYS, day_bounds
 from bot.incidents.config import SEVERITIES
 from bot.local.workspace import QUEUE

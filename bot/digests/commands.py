@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from bot.digests.figures import FILTER_KEYS, parse_filter
+from bot.digests.filters import FILTER_KEYS, parse_filter
 from bot.digests.schedule import parse_range, period_before
 from bot.digests.service import DigestService
 from bot.errors import UsageError

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.digests.figures import Filter, Thresholds, parse_filter
+from bot.digests.figures import Thresholds
+from bot.digests.filters import Filter, parse_filter
 from bot.digests.schedule import Cadence, parse_cadence
 from bot.errors import ConfigError, UserFacingError
 from bot.sla.config import parse_duration

@@ -15,7 +15,6 @@ A filter narrows every figure to tickets of a tier, priority, SLA policy, custom
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,70 +23,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, extract, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from bot.errors import UsageError
+from bot.digests.filters import EVERYTHING, Filter, Scope
 from bot.sla.clocks import STOPPED_STATUSES
 from bot.sla.policy import FIRST_RESPONSE, METRICS, RESOLUTION, PolicyBook
-from bot.text import escape, from_slack, unescape
 from bot.tickets import rules
 from models import Customer, Incident, IncidentTicket, SlaClock, Ticket, TicketEvent
 from models.base import UTCDateTime
 
 MET, BREACHED, RUNNING = "met", "breached", "running"
-FILTER_KEYS = ("tier", "priority", "policy", "customer", "agent")
-_TERM = re.compile(r"^([a-z]+):(.+)$")
-_AGENT = re.compile(r"^<?@?([UW][A-Z0-9]{2,31})(?:\|[^>]*)?>?$")
-
-
-@dataclass(frozen=True)
-class Filter:
-    """Which tickets the figures cover; an empty set means any."""
-
-    tiers: frozenset[str] = frozenset()
-    priorities: frozenset[str] = frozenset()
-    policies: frozenset[str] = frozenset()
-    customers: frozenset[str] = frozenset()  # lower-case names
-    agents: frozenset[str] = frozenset()
-
-    def spec(self) -> str:
-        """The filter as `parse_filter` reads it back."""
-        parts = [
-            f"{key}:{','.join(sorted(values))}"
-            for key, values in zip(
-                FILTER_KEYS, (self.tiers, self.priorities, self.policies, self.customers, self.agents), strict=True
-            )
-            if values
-        ]
-        return " ".join(parts)
-
-    def describe(self) -> str:
-        return escape(self.spec()) if self.spec() else "all tickets"
-
-
-def parse_filter(text: str) -> Filter:
-    """`tier:premium priority:P1,P2 policy:premium customer:acme agent:@alice` (Slack-encoded text)."""
-    found: dict[str, set[str]] = {key: set() for key in FILTER_KEYS}
-    for word in unescape(text).split():
-        term = _TERM.match(word.strip())
-        if not term or term.group(1) not in found:
-            raise UsageError(
-                f"`{escape(from_slack(word)[:40])}` is not a filter. Filters look like `tier:premium`, `priority:P1`, "
-                "`policy:premium`, `customer:acme` or `agent:@alice`."
-            )
-        key, values = term.group(1), [v for v in term.group(2).split(",") if v]
-        for value in values:
-            found[key].add(_filter_value(key, value))
-    return Filter(*(frozenset(found[key]) for key in FILTER_KEYS))
-
-
-def _filter_value(key: str, value: str) -> str:
-    if key == "priority":
-        return rules.parse_priority(value)
-    if key == "agent":
-        agent = _AGENT.match(value)
-        if not agent:
-            raise UsageError(f"`{escape(from_slack(value)[:40])}` is not a person. Write `agent:@alice`.")
-        return agent.group(1)
-    return value.lower() if key in ("customer", "tier") else value
 
 
 @dataclass(frozen=True)
@@ -191,12 +134,12 @@ def compute(
     start: datetime,
     end: datetime,
     now: datetime,
-    wanted: Filter = Filter(),
+    wanted: Filter = EVERYTHING,
     limits: Thresholds = Thresholds(),
 ) -> Figures:
     """Every figure of the digest for [start, end), with the lists as they stand at `now`."""
     figures = Figures(start, end, now, wanted, limits=limits)
-    scope = _Scope(wanted)
+    scope = Scope(wanted)
     breached = _breaches(session, scope, start, end, figures)
     figures.created = _count(session, scope.tickets().where(_between(Ticket.created_at, start, end)))
     # Clocks that stopped in the period, by metric and outcome: met targets, and tickets solved (resolution).
@@ -219,9 +162,9 @@ def compute(
     return figures
 
 
-def daily(session: Session, bounds: Sequence[datetime], wanted: Filter = Filter()) -> list[tuple[int, int]]:
+def daily(session: Session, bounds: Sequence[datetime], wanted: Filter = EVERYTHING) -> list[tuple[int, int]]:
     """(breaches, met) per day between consecutive `bounds` (local midnights, so days follow the zone's DST)."""
-    scope = _Scope(wanted)
+    scope = Scope(wanted)
     out = [[0, 0] for _ in bounds[:-1]]
     for column, slot, extra in (
         (SlaClock.breached_at, 0, []),
@@ -238,64 +181,6 @@ def daily(session: Session, bounds: Sequence[datetime], wanted: Filter = Filter(
 # Queries
 
 
-@dataclass(frozen=True)
-class _Scope:
-    """Queries narrowed by a filter, joined only as far as the filter or the columns need: over a million tickets,
-    a join the figure does not need costs a scan of the whole table."""
-
-    wanted: Filter
-
-    @property
-    def customer(self) -> bool:
-        return bool(self.wanted.tiers or self.wanted.customers)
-
-    @property
-    def ticket(self) -> bool:
-        return self.customer or bool(self.wanted.priorities or self.wanted.agents)
-
-    def clocks(self, *columns: Any, ticket: bool = False, customer: bool = False) -> Any:
-        query = (select(*columns) if columns else select(func.count())).select_from(SlaClock)
-        customer = customer or self.customer
-        if ticket or customer or self.ticket:
-            query = query.join(Ticket, Ticket.id == SlaClock.ticket_id)
-        if customer:
-            query = query.join(Customer, Customer.id == Ticket.customer_id)
-        return query.where(*self._conditions(SlaClock.ticket_id, clocks=True))
-
-    def tickets(self, *columns: Any, customer: bool = False) -> Any:
-        query = (select(*columns) if columns else select(func.count())).select_from(Ticket)
-        if customer or self.customer:
-            query = query.join(Customer, Customer.id == Ticket.customer_id)
-        return query.where(*self._conditions(Ticket.id, clocks=False))
-
-    def events(self) -> Any:
-        query = select(func.count()).select_from(TicketEvent)
-        if self.ticket:
-            query = query.join(Ticket, Ticket.id == TicketEvent.ticket_id)
-        if self.customer:
-            query = query.join(Customer, Customer.id == Ticket.customer_id)
-        return query.where(*self._conditions(TicketEvent.ticket_id, clocks=False))
-
-    def _conditions(self, ticket_id: Any, *, clocks: bool) -> list[ColumnElement[bool]]:
-        wanted, conditions = self.wanted, []
-        if wanted.tiers:
-            conditions.append(Customer.tier.in_(wanted.tiers))
-        if wanted.priorities:
-            conditions.append(Ticket.priority.in_(wanted.priorities))
-        if wanted.customers:
-            conditions.append(func.lower(Customer.name).in_(wanted.customers))
-        if wanted.agents:
-            conditions.append(Ticket.assignee_id.in_(wanted.agents))
-        if wanted.policies:
-            # A ticket is under the policy its clocks were measured by.
-            if clocks:
-                conditions.append(SlaClock.policy.in_(wanted.policies))
-            else:
-                under = select(SlaClock.ticket_id).where(SlaClock.policy.in_(wanted.policies))
-                conditions.append(ticket_id.in_(under.scalar_subquery()))
-        return conditions
-
-
 def _between(column: Any, start: datetime, end: datetime) -> ColumnElement[bool]:
     return and_(column >= start, column < end)
 
@@ -309,7 +194,7 @@ def _bucket(column: Any, bounds: Sequence[datetime]) -> Any:
     return case(*((column < bound, index) for index, bound in enumerate(bounds[1:])), else_=len(bounds) - 1)
 
 
-def _breaches(session: Session, scope: _Scope, start: datetime, end: datetime, figures: Figures) -> dict[str, int]:
+def _breaches(session: Session, scope: Scope, start: datetime, end: datetime, figures: Figures) -> dict[str, int]:
     """The period's breaches in one grouped pass (every breakdown at once: one join instead of one per breakdown);
     the breakdowns and the total go on `figures`, the count per metric is returned."""
     dimensions = (SlaClock.policy, Ticket.priority, Customer.tier, Ticket.assignee_id, SlaClock.metric)
@@ -329,7 +214,7 @@ def _breaches(session: Session, scope: _Scope, start: datetime, end: datetime, f
     return totals[-1]
 
 
-def _timings(session: Session, scope: _Scope, start: datetime, end: datetime) -> list[Timing]:
+def _timings(session: Session, scope: Scope, start: datetime, end: datetime) -> list[Timing]:
     """Nearest-rank median and p90 of the working time counted, per metric: PostgreSQL's percentile_disc (the
     smallest value whose share reaches p is rank ceil(p*n)), elsewhere window functions."""
     taken = [
@@ -384,7 +269,7 @@ _LINE_COLUMNS = (
 )
 
 
-def _breached_open(session: Session, scope: _Scope, listed: int) -> tuple[int, list[TicketLine]]:
+def _breached_open(session: Session, scope: Scope, listed: int) -> tuple[int, list[TicketLine]]:
     open_breached = [Ticket.sla_breached.is_(True), Ticket.status.in_(rules.ACTIVE_STATUSES)]
     count = _count(session, scope.tickets().where(*open_breached))
     rows = session.execute(
@@ -413,7 +298,7 @@ def _breached_open(session: Session, scope: _Scope, listed: int) -> tuple[int, l
 
 
 def _at_risk(
-    session: Session, book: PolicyBook, scope: _Scope, now: datetime, limits: Thresholds
+    session: Session, book: PolicyBook, scope: Scope, now: datetime, limits: Thresholds
 ) -> tuple[int, list[TicketLine]]:
     """Running clocks with less than `at_risk` working time left: the deadline comes before the instant the target's
     own calendar reaches by adding `at_risk` to now (one cut-off per target, chosen in SQL by a CASE)."""
@@ -449,7 +334,7 @@ def _at_risk(
 
 def _paused(
     session: Session,
-    scope: _Scope,
+    scope: Scope,
     start: datetime,
     end: datetime,
     now: datetime,
@@ -470,7 +355,7 @@ def _paused(
     return count, [TicketLine(*row[:-1], paused=timedelta(seconds=int(row[-1]))) for row in rows]
 
 
-def _reopened(session: Session, scope: _Scope, start: datetime, end: datetime) -> int:
+def _reopened(session: Session, scope: Scope, start: datetime, end: datetime) -> int:
     query = scope.events().where(
         TicketEvent.kind == rules.STATUS_CHANGE,
         _between(TicketEvent.created_at, start, end),

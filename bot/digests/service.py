@@ -22,7 +22,8 @@ from bot.clock import Clock
 from bot.config import LiaisonConfig
 from bot.db import Database, insert_new
 from bot.digests.chart import Day, render_chart
-from bot.digests.figures import Figures, Filter, compute, daily, parse_filter
+from bot.digests.figures import Figures, compute, daily
+from bot.digests.filters import Filter, parse_filter
 from bot.digests.schedule import Cadence, due_sends, parse_cadence, period_before, send_after
 from bot.errors import PermissionDenied, UsageError, UserFacingError
 from bot.gateway import SlackError, SlackGateway

@@ -22,7 +22,8 @@ from sqlalchemy import insert
 from bot.clock import MovableClock
 from bot.config import LiaisonConfig
 from bot.db import Database
-from bot.digests.figures import Count, Figures, Filter, Thresholds, compute, daily, parse_filter
+from bot.digests.figures import Count, Figures, Thresholds, compute, daily
+from bot.digests.filters import Filter, parse_filter
 from bot.errors import UsageError
 from bot.sla.sweep import SlaTimers
 from bot.tickets.service import Actor, TicketDraft, TicketService

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from slack_sdk import WebClient
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from bot.clock import MovableClock
 from bot.config import LiaisonConfig
 from bot.db import Database
+from bot.digests.filters import Filter
 from bot.digests.service import CHART_METHOD, DigestService
 from bot.errors import ConfigError, PermissionDenied, UsageError
 from bot.gateway import SlackGateway
@@ -184,3 +186,16 @@ def test_agents_subscribe_channels_from_slack_once(database: Database) -> None:
 def test_a_bad_digests_table_stops_start_up_naming_the_key(table: dict, problem: str) -> None:
     with pytest.raises(ConfigError, match=problem):
         LiaisonConfig.from_dict({"tickets": {"queue_channel": "C0QUEUE01"}, "digests": table})
+
+
+def test_an_operators_template_replaces_ours(database: Database, tmp_path: Path) -> None:
+    (tmp_path / "digest.md.j2").write_text("Our own words: {{ f.breaches }} breaches, {{ f.created }} opened.\n")
+    policy = LiaisonConfig.from_dict(
+        {"tickets": {"queue_channel": "C0QUEUE01"}, "digests": {"templates": str(tmp_path)}}
+    )
+    digests = service(database, MovableClock(MONDAY_0800), policy)
+    with database.session() as session:
+        figures = digests.figures(session, MONDAY_0800 - timedelta(days=1), MONDAY_0800, MONDAY_0800, Filter())
+    digests._workspace_url = ""  # no Slack behind this gateway: tickets are named without links
+    text, blocks = digests.message(figures, title="Support digest")
+    assert "Our own words: 0 breaches, 0 opened." in str(blocks)
