@@ -49,7 +49,7 @@ def test_acknowledging_while_the_sweep_fires_the_timeout_does_not_deadlock(
         alice = Actor(user_id=ALICE, is_agent=True)
         ticket = services.tickets.open(alice, TicketDraft(subject="Checkout down", new_customer="Acme")).ticket
         page = services.paging.escalate(alice, ticket.key).page
-        clock.advance(timedelta(seconds=3))  # level 1 times out now
+        clock.advance(timedelta(seconds=5))  # level 1 times out now
 
         swept, acknowledging = threading.Event(), threading.Event()
         original = notices.touch_card
