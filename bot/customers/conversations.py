@@ -198,7 +198,8 @@ class SharedConversations:
             outbox.enqueue(
                 session, now=now, dedupe_key=status, method=outbox.POST, payload=payload, ordering_key=ordering
             )
-        elif event.kind in (rules.STATUS_CHANGE, rules.ASSIGNEE_CHANGE):
+        # A reply can open a new ticket too: the status line follows every change it could show.
+        if event.kind in (rules.STATUS_CHANGE, rules.ASSIGNEE_CHANGE, rules.PUBLIC_REPLY):
             outbox.follow(
                 session,
                 now=now,
@@ -208,7 +209,7 @@ class SharedConversations:
                 payload={outbox.RENDER: STATUS_RENDERER, outbox.SUBJECT: ticket.id},
                 ordering_key=ordering,
             )
-        elif event.kind == rules.PUBLIC_REPLY and not event.data.get("slack_ts"):
+        if event.kind == rules.PUBLIC_REPLY and not event.data.get("slack_ts"):
             payload = {"channel": channel, "thread_ts": ts, outbox.RENDER: REPLY_RENDERER, outbox.SUBJECT: event.id}
             outbox.enqueue(
                 session, now=now, dedupe_key=f"shared:{ticket.key}:reply:{event.id}", method=outbox.POST,

@@ -131,10 +131,11 @@ class SatisfactionSurvey:
             return session.get(Ticket, ticket_id)
 
     def _may_answer(self, ticket: Ticket, user_id: str) -> bool:
-        # In the shared channel anyone of the customer may answer; a DM reaches only the requester anyway.
-        return user_id == ticket.requester_id or (
-            shared_thread(ticket) is not None and not self.agents.is_agent(user_id)
-        )
+        # In the shared channel anyone of the customer may answer; a DM reaches only the requester anyway. Never an
+        # agent: one who opened the ticket from a customer's message is its requester, but not its customer.
+        if self.agents.is_agent(user_id):
+            return False
+        return user_id == ticket.requester_id or shared_thread(ticket) is not None
 
     @staticmethod
     def _thanks(session: Session, ticket: Ticket, survey_event: int, row: Satisfaction, now: datetime) -> None:

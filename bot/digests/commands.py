@@ -12,6 +12,7 @@ from bot.digests.service import DigestService
 from bot.errors import UsageError
 from bot.messages.common import slack_date
 from bot.messages.digests import period_label
+from bot.text import escape
 from bot.tickets.service import Actor
 
 Reply = tuple[str, list[dict[str, Any]] | None]
@@ -67,7 +68,7 @@ def _list(digests: DigestService) -> str:
         return f"No digests yet. {DIGEST_USAGE}"
     lines = [
         f"• <#{row.channel_id}> {digests.cadence(row).describe()}"
-        f"{f' · `{row.filter}`' if row.filter else ''}"
+        f"{f' · `{escape(row.filter)}`' if row.filter else ''}"
         f"{' · from the policy file' if row.name else ''} · next {slack_date(digests.next_send(row))}"
         for row in rows
     ]

@@ -74,12 +74,16 @@ class RoutingService:
         if not (self.settings.enabled and self.settings.agents):
             return 0
         waiting = exists().where(RoutingOffer.ticket_id == Ticket.id, RoutingOffer.state == OFFERED)
+        # Tickets nobody could take last time come after the rest, so they never crowd out ones someone can take.
+        stuck = exists().where(RoutingOffer.ticket_id == Ticket.id, RoutingOffer.state == NOBODY)
         now = self.clock.now()
         with self.database.session() as session:
             ids = session.scalars(
                 select(Ticket.id)
                 .where(Ticket.assignee_id.is_(None), Ticket.status.in_(rules.ACTIVE_STATUSES), ~waiting)
-                .order_by(Ticket.next_deadline_at.is_(None), Ticket.next_deadline_at, Ticket.created_at, Ticket.id)
+                .order_by(
+                    stuck, Ticket.next_deadline_at.is_(None), Ticket.next_deadline_at, Ticket.created_at, Ticket.id
+                )
                 .limit(limit)
             ).all()
             # Every agent's load is read once per run and kept current here as offers are made: a batch of tickets
@@ -115,11 +119,12 @@ class RoutingService:
         if candidates is None:
             candidates = self.candidates(session, now)
         chosen = choose(candidates, need, now)
-        flag_modified(ticket, "assignee_id")  # the row version moves: a concurrent routing of this ticket conflicts
         if chosen is None:
             if "" not in offered:
+                flag_modified(ticket, "assignee_id")  # as below: one process tells the queue
                 self._nobody(session, ticket, why_nobody(candidates, need, now), now)
             return None
+        flag_modified(ticket, "assignee_id")  # the row version moves: a concurrent routing of this ticket conflicts
         offer = RoutingOffer(ticket_id=ticket.id, user_id=chosen.user_id, state=OFFERED, offered_at=now, note="")
         session.add(offer)
         session.flush()

@@ -274,6 +274,8 @@ class TicketService:
     def assign_in(self, session: Session, actor: Actor, ticket: Ticket, assignee_id: str) -> None:
         """An assignment in the caller's unit of work (an agent accepting a routed ticket)."""
         old, ticket.assignee_id = ticket.assignee_id, assignee_id
+        if ticket.status == "new":
+            ticket.status = "open"
         self._changed(session, ticket, rules.ASSIGNEE_CHANGE, actor, old=old, new=assignee_id)
 
     def set_status_in(self, session: Session, actor: Actor, ticket: Ticket, status: str) -> None:
@@ -315,7 +317,10 @@ class TicketService:
             if not actor.is_agent and ticket.requester_id != actor.user_id and slack_ts is None:
                 raise self._refusal(ticket)
             if ticket.status in ("pending", "solved"):
-                ticket.status = "open"  # the customer answered, or came back: the ball is with us again
+                # The customer answered, or came back: the ball is with us again. Logged as a status change of its
+                # own, so the clocks (derived from the log) see the ticket reopen.
+                old, ticket.status = ticket.status, "open"
+                self._changed(session, ticket, rules.STATUS_CHANGE, actor, old=old, new="open")
             self._changed(session, ticket, rules.CUSTOMER_MESSAGE, actor, body=text, **_posted_at(slack_ts))
             return Change(ticket)
 

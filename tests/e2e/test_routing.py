@@ -111,6 +111,8 @@ def test_an_offer_accepted_assigns_the_ticket(
     assert driver.click(ALICE, ACCEPT, channel=slack.dm_channel(ALICE)).status == 200
     tick()
     assert assignee(liaison, key) == ALICE and offers(liaison) == [(1, ALICE, "accepted")]
+    with liaison.services.database.session() as session:
+        assert session.scalar(select(Ticket.status)) == "open", "taken: no longer new"
     assert "You took it: it is assigned to you." in dm_texts(slack, ALICE)[-1]
     assert route(liaison, tick) == 0, "an assigned ticket is not routed again"
 

@@ -116,3 +116,20 @@ def test_a_requester_outside_a_shared_channel_is_asked_by_dm(
     assert click_score(driver, CAROL, 5, asked["ts"], channel=slack.dm_channel(CAROL)) == "Thank you: T-1 rated 5/5."
     with liaison.services.database.session() as session:
         assert session.scalar(select(func.count()).select_from(Satisfaction)) == 1
+
+
+def test_an_agent_who_opened_the_ticket_from_the_customers_message_cannot_rate_it(
+    driver: SlackDriver,
+    slack: SlackStandIn,
+    liaison: Liaison,
+    shared: str,  # noqa: F811 - the fixture, imported from the shared-channel tests
+    tick: Any,
+) -> None:
+    liaison.services.customers.sync()
+    root = slack.post_user_message(SHARED, WILE, "Checkout fails")  # no event: Liaison opens nothing by itself here
+    liaison.services.reactions.ticket_from_reaction(Actor(ALICE, is_agent=True), SHARED, root)  # alice's :ticket:
+    driver.command(ALICE, "status T-1 solved")
+    tick()
+    ts = survey(slack, root)["ts"]
+    assert click_score(driver, ALICE, 5, ts) == "This survey is for the customer of T-1."
+    assert click_score(driver, WILE, 4, ts) == "Thank you: T-1 rated 4/5."

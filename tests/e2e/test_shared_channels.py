@@ -163,10 +163,14 @@ def test_a_customer_reply_after_solving_reopens_the_ticket(
 ) -> None:
     root = say(driver, WILE, "Checkout fails")
     driver.command(ALICE, "status T-1 solved")
+    tick()
+    assert "is solved" in status_line(slack, root)["text"]
     say(driver, WILE, "It is back", thread_ts=root)
     tick()
     with liaison.services.database.session() as session:
         assert session.scalar(select(Ticket.status)) == "open"
+    # The reopen is in the ticket's log, so its resolution clock runs again.
+    assert clocks(liaison)[("resolution", 0)] == "running"
     assert "being worked on" in status_line(slack, root)["text"] or "in our queue" in status_line(slack, root)["text"]
 
 

@@ -105,6 +105,7 @@ def test_every_change_is_logged_in_order(tickets: TicketService, database: Datab
         "priority_change",
         "public_reply",
         "status_change",
+        "status_change",  # the customer's answer reopens the pending ticket
         "customer_message",
         "internal_note",
     ]
