@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, BigIntId, intpk, slack_id, utc
@@ -29,12 +29,18 @@ class RoutingOffer(Base):
 
 
 class AgentPresence(Base):
-    """An agent's routing state: away (since when, until when; no end: until they are back) and the last offer."""
+    """An agent as routing sees them, one row read for every agent at each decision: the active tickets they hold
+    and the offers waiting for their answer (both counted as they change, in the same unit of work), away (since
+    when, until when; no end: until they are back) and the last offer."""
 
     __tablename__ = "agent_presence"
 
     id: Mapped[intpk]
     user_id: Mapped[str] = mapped_column(String(32), unique=True)
+    # Tickets new, open, pending or on hold assigned to them: kept by the ticket desk (bot/tickets/loads.py).
+    open_tickets: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Offers sent to them and not yet answered, expired or withdrawn: kept by routing.
+    offers_waiting: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     away_since: Mapped[utc | None]
     away_until: Mapped[utc | None]
     last_offered_at: Mapped[utc | None]

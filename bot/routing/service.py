@@ -45,6 +45,14 @@ OFFERED, ACCEPTED, PASSED, EXPIRED = "offered", "accepted", "passed", "expired"
 WITHDRAWN, NOBODY = "withdrawn", "nobody"
 ROUTER = "routing"  # the author of what routing does on its own
 FOREVER = datetime(9999, 1, 1, tzinfo=ZoneInfo("UTC"))
+PRESENCE = select(
+    AgentPresence.user_id,
+    AgentPresence.open_tickets,
+    AgentPresence.offers_waiting,
+    AgentPresence.away_since,
+    AgentPresence.away_until,
+    AgentPresence.last_offered_at,
+)
 
 
 class RoutingService:
@@ -128,7 +136,7 @@ class RoutingService:
         offer = RoutingOffer(ticket_id=ticket.id, user_id=chosen.user_id, state=OFFERED, offered_at=now, note="")
         session.add(offer)
         session.flush()
-        self._presence(session, chosen.user_id, now, last_offered_at=now)
+        self._presence(session, chosen.user_id, now, last_offered_at=now, offers_waiting=1)
         insert_new(
             session,
             Timer,
@@ -157,40 +165,29 @@ class RoutingService:
         return chosen
 
     def candidates(self, session: Session, now: datetime) -> list[Candidate]:
-        """Every configured agent with their load (open tickets and waiting offers), presence and hours: three
-        queries, however many agents."""
-        agents = list(self.settings.agents)
-        loads = dict(
-            session.execute(
-                select(Ticket.assignee_id, func.count())
-                .where(Ticket.assignee_id.in_(agents), Ticket.status.in_(rules.ACTIVE_STATUSES))
-                .group_by(Ticket.assignee_id)
-            ).all()
-        )
-        # An offer waiting for an answer takes room too: nobody is flooded with offers beyond their cap.
-        waiting = session.execute(
-            select(RoutingOffer.user_id, func.count())
-            .where(RoutingOffer.user_id.in_(agents), RoutingOffer.state == OFFERED)
-            .group_by(RoutingOffer.user_id)
-        )
-        for user_id, count in waiting:
-            loads[user_id] = loads.get(user_id, 0) + count
-        rows = session.scalars(select(AgentPresence).where(AgentPresence.user_id.in_(agents)))
-        presence = {row.user_id: row for row in rows}
+        """Every configured agent with their load (active tickets and waiting offers), presence and hours.
+
+        One query of one small table, however many agents and tickets: `agent_presence` keeps both counts current
+        as tickets and offers change, and has rows only for agents who held a ticket, were offered one or set
+        themselves away. Read whole, with no IN list of 200 agents (whose parameters cost more to bind than the
+        rows to read), and as plain rows, not ORM objects."""
+        rows = {row[0]: row for row in session.connection().execute(PRESENCE).tuples().all()}
         out = []
-        for user_id in agents:
-            profile, here = self.settings.profile(user_id), presence.get(user_id)
-            away = None
-            if here is not None and here.away_since is not None:
-                away = here.away_until or FOREVER
+        for user_id, profile in self.settings.agents.items():
+            load, away, last_offered = 0, None, None
+            if (row := rows.get(user_id)) is not None:
+                _, open_tickets, waiting, away_since, away_until, last_offered = row
+                # An offer waiting for an answer takes room too: nobody is flooded with offers beyond their cap.
+                load = open_tickets + waiting
+                away = None if away_since is None else away_until or FOREVER
             out.append(
                 Candidate(
                     user_id=user_id,
                     skills=profile.skills,
-                    load=int(loads.get(user_id, 0)),
-                    cap=self.settings.cap(user_id),
+                    load=load,
+                    cap=self.settings.max_open if profile.max_open is None else profile.max_open,
                     away_until=away,
-                    last_offered_at=here.last_offered_at if here is not None else None,
+                    last_offered_at=last_offered,
                     calendar=profile.calendar,
                 )
             )
@@ -256,6 +253,9 @@ class RoutingService:
         """End an offer: record the outcome, stop its timer, edit the DM, and say so in the card's thread."""
         offer.state, offer.answered_at = state, now
         session.flush()
+        waiting = AgentPresence.offers_waiting - 1
+        presence = update(AgentPresence).where(AgentPresence.user_id == offer.user_id).values(offers_waiting=waiting)
+        session.execute(presence.execution_options(synchronize_session=False))
         session.execute(
             update(Timer)
             .where(Timer.dedupe_key == f"route:{offer.id}", Timer.state == PENDING)
@@ -319,12 +319,26 @@ class RoutingService:
         return str(getattr(calendar, "tz", "UTC"))
 
     @staticmethod
-    def _presence(session: Session, user_id: str, now: datetime, **values: Any) -> None:
+    def _presence(session: Session, user_id: str, now: datetime, offers_waiting: int = 0, **values: Any) -> None:
+        """Set an agent's presence `values`, and add `offers_waiting` to their count of offers waiting."""
         row = {"user_id": user_id, "away_since": None, "away_until": None, "last_offered_at": None, "updated_at": now}
-        if not insert_new(session, AgentPresence, row | values, unique="user_id"):
+        if not insert_new(session, AgentPresence, row | values | {"offers_waiting": offers_waiting}, unique="user_id"):
+            if offers_waiting:
+                values["offers_waiting"] = AgentPresence.offers_waiting + offers_waiting
             session.execute(
                 update(AgentPresence)
                 .where(AgentPresence.user_id == user_id)
                 .values(updated_at=now, **values)
                 .execution_options(synchronize_session=False)
             )
+
+
+def recount_offers(session: Session) -> None:
+    """Count every agent's offers waiting afresh (after offers were written other than by routing, as the benchmarks
+    load them); `bot/tickets/loads.py` `recount` does the same for their tickets."""
+    count = (
+        select(func.count())
+        .where(RoutingOffer.user_id == AgentPresence.user_id, RoutingOffer.state == OFFERED)
+        .scalar_subquery()
+    )
+    session.execute(update(AgentPresence).values(offers_waiting=count).execution_options(synchronize_session=False))

@@ -18,7 +18,7 @@ from bot.errors import PermissionDenied, TicketNotFound, UsageError
 from bot.messages.activity import activity_text
 from bot.sla.service import SlaService
 from bot.templating import render
-from bot.tickets import rules
+from bot.tickets import loads, rules
 from bot.tickets.cards import post_card, post_in_thread, sla_lines, update_card
 from models import AppliedRequest, Customer, SlaClock, Ticket, TicketEvent
 
@@ -410,6 +410,10 @@ class TicketService:
     ) -> None:
         now = self.clock.now()
         ticket.updated_at = now
+        if kind == rules.ASSIGNEE_CHANGE:
+            loads.moved(session, (_str(data["old"]), ticket.status), (ticket.assignee_id, ticket.status), now)
+        elif kind == rules.STATUS_CHANGE:
+            loads.moved(session, (ticket.assignee_id, str(data["old"])), (ticket.assignee_id, ticket.status), now)
         event = self._event(session, ticket, kind, actor.user_id, body, now, **data)
         self.sla.refresh(session, ticket, now)  # re-derive the clocks, replacing moved timers
         update_card(session, ticket, now)
@@ -420,6 +424,10 @@ class TicketService:
     def _thread_post(self, session: Session, ticket: Ticket, event: TicketEvent, now: datetime) -> None:
         text = activity_text(ticket, event)
         post_in_thread(session, ticket, now, f"thread:{ticket.key}:event:{event.id}", text)
+
+
+def _str(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def _posted_at(slack_ts: str | None) -> dict[str, str]:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app import Liaison
 from bot.clock import MovableClock
@@ -17,8 +17,9 @@ from bot.config import LiaisonConfig
 from bot.local.driver import SlackDriver
 from bot.local.standin import SlackStandIn
 from bot.messages.routing import ACCEPT, PASS
+from bot.tickets import rules
 from bot.tickets.service import Actor, TicketDraft
-from models import RoutingOffer, Ticket
+from models import AgentPresence, RoutingOffer, Ticket
 from tests.e2e.helpers import block_texts
 from tests.slack_fixtures import AGENTS, ALICE, BOB, QUEUE
 
@@ -97,6 +98,18 @@ def assignee(liaison: Liaison, key: str) -> str | None:
         return session.scalar(select(Ticket.assignee_id).where(Ticket.id == int(key[2:])))
 
 
+def counted_as_they_change(liaison: Liaison) -> None:
+    """Each agent's active tickets and waiting offers, as routing reads them, equal a count of the rows."""
+    with liaison.services.database.session() as session:
+        kept = session.execute(select(AgentPresence.user_id, AgentPresence.open_tickets, AgentPresence.offers_waiting))
+        tickets = select(Ticket.assignee_id, func.count()).where(Ticket.status.in_(rules.ACTIVE_STATUSES))
+        held = dict(session.execute(tickets.group_by(Ticket.assignee_id)).tuples().all())
+        offered = select(RoutingOffer.user_id, func.count()).where(RoutingOffer.state == "offered")
+        waiting = dict(session.execute(offered.group_by(RoutingOffer.user_id)).tuples().all())
+        for user, open_tickets, offers_waiting in kept:
+            assert (open_tickets, offers_waiting) == (held.get(user, 0), waiting.get(user, 0)), user
+
+
 def dm_texts(slack: SlackStandIn, user: str) -> list[str]:
     return [m["text"] + "\n" + block_texts(m.get("blocks") or []) for m in slack.messages(slack.dm_channel(user))]
 
@@ -115,6 +128,7 @@ def test_an_offer_accepted_assigns_the_ticket(
         assert session.scalar(select(Ticket.status)) == "open", "taken: no longer new"
     assert "You took it: it is assigned to you." in dm_texts(slack, ALICE)[-1]
     assert route(liaison, tick) == 0, "an assigned ticket is not routed again"
+    counted_as_they_change(liaison)
 
 
 def test_pass_and_silence_move_the_offer_on_round_robin(
@@ -133,6 +147,7 @@ def test_pass_and_silence_move_the_offer_on_round_robin(
     route(liaison, tick)
     # Alice and dave were offered a ticket at the same time, bob since: alice, by name among the two.
     assert (2, ALICE, "offered") in offers(liaison)
+    counted_as_they_change(liaison)
 
 
 def test_skills_caps_away_and_working_hours_decide_who_is_offered(
@@ -160,6 +175,7 @@ def test_skills_caps_away_and_working_hours_decide_who_is_offered(
     route(liaison, tick)
     assert (4, ALICE, "offered") in offers(liaison)
     assert assignee(liaison, acme) is None
+    counted_as_they_change(liaison)
 
 
 def test_the_nearest_deadline_is_offered_first(
@@ -176,6 +192,7 @@ def test_the_nearest_deadline_is_offered_first(
     route(liaison, tick)
     assert assignee(liaison, urgent) == ALICE and assignee(liaison, normal) is None
     assert [m for m in slack.messages(QUEUE) if "Nobody can take *T-1*" in m["text"]], "the other waits, said once"
+    counted_as_they_change(liaison)
 
 
 def test_a_claim_withdraws_the_offer(
@@ -191,3 +208,4 @@ def test_a_claim_withdraws_the_offer(
     answer = liaison.services.routing.answer(ALICE, 1, accept=True)
     assert answer == "This offer of T-1 ended (withdrawn); <@U0BOB0001> has it now."
     assert assignee(liaison, "T-1") == BOB
+    counted_as_they_change(liaison)
