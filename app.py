@@ -6,6 +6,7 @@ Procfile). Local mode, without Slack credentials, is a second entry point: `pyth
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from dataclasses import dataclass
@@ -70,7 +71,16 @@ def wsgi() -> WSGIApp:
     """gunicorn entry point: one Liaison per worker, each running the recurring jobs."""
     liaison = create_app(_settings_or_exit())
     build_scheduler(liaison.services).start()
+    settle()
     return liaison.wsgi
+
+
+def settle() -> None:
+    """Start-up is done: what it built (modules, the Bolt app, the policy, the calendars: over 100,000 objects) is
+    kept for the process's life, so it is moved out of the garbage collector's sight. Otherwise every full collection
+    walks it all again, 80-100 ms here, and lands on whichever request is being served."""
+    gc.collect()
+    gc.freeze()
 
 
 def _settings_or_exit() -> Settings:
@@ -104,6 +114,7 @@ def main(settings: Settings | None = None) -> int:
         return 2
     scheduler = build_scheduler(liaison.services)
     scheduler.start()
+    settle()
     try:
         if settings.socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler

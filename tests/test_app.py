@@ -219,3 +219,18 @@ def test_app_py_does_not_load_local_mode() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_once_started_what_start_up_built_is_out_of_the_collectors_sight() -> None:
+    import gc
+
+    from app import settle
+
+    kept = [[n] for n in range(1000)]  # as the Bolt app, the policy and the calendars are kept
+    try:
+        settle()
+        collected = {id(o) for generation in range(3) for o in gc.get_objects(generation=generation)}
+        assert gc.get_freeze_count() >= len(kept)
+        assert not any(id(k) in collected for k in kept), "a full collection would walk them again"
+    finally:
+        gc.unfreeze()

@@ -135,31 +135,34 @@ class SharedConversations:
         if event.get("subtype") not in SPOKEN or event.get("bot_id") or not event.get("user"):
             return Heard("ignored:not a person's message")
         channel, ts, user = str(event.get("channel", "")), str(event.get("ts", "")), str(event["user"])
-        with self.database.session() as session:
+        thread_ts = event.get("thread_ts")
+        in_thread = thread_ts is not None and thread_ts != ts
+        with self.database.session() as session:  # both reads in one transaction: a reply's change is the second
             customer_id = session.scalar(select(Customer.id).where(Customer.slack_channel_id == channel))
+            ticket_id = None
+            if customer_id is not None and in_thread:
+                source = f"message:{channel}:{thread_ts}"
+                ticket_id = session.scalar(select(Ticket.id).where(Ticket.source_ref == source))
         if customer_id is None:
             return Heard("ignored:not a customer's channel")
         team = event.get("user_team") or event.get("team")
         from_customer = not self.agents.is_agent(user) or (home_team is not None and team not in (None, home_team))
         text = self._text(event)
-        thread_ts = event.get("thread_ts")
-        if thread_ts is None or thread_ts == ts:
+        if not in_thread:
             if not from_customer:
                 return Heard("ignored:an agent's top-level message")
             if self.config.open_on != OPEN_ON_MESSAGE:
                 return Heard("ignored:tickets open from the emoji or the shortcut")
             return self._open(channel, ts, user, text)
-        ticket = self.tickets.find_by_source(f"message:{channel}:{thread_ts}")
-        if ticket is None:
+        if ticket_id is None:
             return Heard("ignored:a thread with no ticket")
-        request = f"message:{channel}:{ts}"
+        key, request = f"T-{ticket_id}", f"message:{channel}:{ts}"
         try:
             if from_customer:
-                actor = Actor(user, is_agent=False)
-                self.tickets.customer_message(actor, ticket.key, text, request=request, slack_ts=ts)
-                return Heard("customer", ticket.key)
-            self.tickets.reply(Actor(user, is_agent=True), ticket.key, text, request=request, slack_ts=ts)
-            return Heard("reply", ticket.key)
+                self.tickets.customer_message(Actor(user, is_agent=False), key, text, request=request, slack_ts=ts)
+                return Heard("customer", key)
+            self.tickets.reply(Actor(user, is_agent=True), key, text, request=request, slack_ts=ts)
+            return Heard("reply", key)
         except TicketNotFound:
             return Heard("ignored:the ticket is gone")
 

@@ -87,8 +87,10 @@ class SlaService:
     ) -> list[SlaClock]:
         """Re-derive the ticket's clocks from its log; replace the timers of every clock whose deadline moved.
 
-        A sweep passes what it read for its whole batch (`known`) and collects the timer changes (`writes`).
+        A sweep passes what it read for its whole batch (`known`) and collects the timer changes (`writes`);
+        otherwise the ticket's own timer changes are written at the end, in two statements at most.
         """
+        batch = writes if writes is not None else TimerWrites()
         if known is None:
             have = list(session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id)))
         else:
@@ -108,18 +110,19 @@ class SlaService:
             if before == (row.state, row.deadline_at, row.policy, row.target_seconds):
                 continue
             row.version += 1
-            if writes is None:
-                session.flush()
             self._replace_timers(
                 session,
                 ticket,
                 row,
                 state,
                 now,
+                new=before is None,
                 newly_breached=before is None or before[0] != BREACHED,
                 announced=announced is not None and announced == row.id,
-                writes=writes,
+                writes=batch,
             )
+        if writes is None:
+            batch.write(session)
         running = [r.deadline_at for r in rows.values() if r.state == RUNNING and r.deadline_at is not None]
         ticket.next_deadline_at = min(running, default=None)
         ticket.sla_breached = any(r.state == BREACHED and r.stopped_at is None for r in rows.values())
@@ -194,11 +197,13 @@ class SlaService:
         state: ClockState,
         now: datetime,
         *,
+        new: bool = False,
         newly_breached: bool,
         announced: bool,
         writes: TimerWrites | None = None,
     ) -> None:
-        self._cancel(session, row, writes)
+        if not new:  # a clock first derived now has no timers yet
+            self._cancel(session, row, writes)
         target = state.target
         if state.state == RUNNING and state.deadline_at is not None and state.resumed_at is not None:
             used, total = state.counted_before_resume, target.duration
