@@ -21,6 +21,7 @@ message per reply of (3), and (1) must have changed nothing, or the suite fails 
 
 from __future__ import annotations
 
+import gc
 import json
 import tempfile
 import time
@@ -35,7 +36,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from sqlalchemy import func, select
 
-from app import Liaison, create_app
+from app import Liaison, create_app, settle
 from bench.http_latency import GOAL, SIDES, Request, Workload, WorkloadResult
 from bench.rig import EVENTS_PATH, ROOT, SIGNING_SECRET, BenchError, bare_bolt, bare_wsgi, migrate
 from bot.config import LiaisonConfig
@@ -129,6 +130,8 @@ def build_rig(database_url: str | None = None) -> Iterator[EventsRig]:
             stack.callback(server.stop)
             url = f"{server.url}{EVENTS_PATH.lstrip('/')}"
             drivers[side] = SlackDriver(events_url=url, signing_secret=SIGNING_SECRET, standin=standin)
+        settle()  # as a Liaison process does once started (app.py); it serves both apps here
+        stack.callback(gc.unfreeze)
         yield EventsRig(standin, liaison, drivers)
 
 
