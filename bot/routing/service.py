@@ -185,7 +185,7 @@ class RoutingService:
                     user_id=user_id,
                     skills=profile.skills,
                     load=load,
-                    cap=self.settings.max_open if profile.max_open is None else profile.max_open,
+                    cap=self.settings.cap(user_id),
                     away_until=away,
                     last_offered_at=last_offered,
                     calendar=profile.calendar,
