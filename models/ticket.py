@@ -15,6 +15,9 @@ class Ticket(Base):
         Index("ix_tickets_status_priority", "status", "priority"),
         Index("ix_tickets_assignee_id_status", "assignee_id", "status"),
         Index("ix_tickets_created_at", "created_at"),
+        # The customer context on the card: a customer's open tickets counted, their last solved ones listed.
+        Index("ix_tickets_customer_id_status", "customer_id", "status"),
+        Index("ix_tickets_customer_id_solved_at", "customer_id", "solved_at"),
     )
 
     id: Mapped[intpk]
@@ -38,6 +41,8 @@ class Ticket(Base):
     sla_breached: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[utc]
     updated_at: Mapped[utc]
+    # When it last went from an active status to solved or closed (kept when it reopens; a new solve replaces it).
+    solved_at: Mapped[utc | None]
     # Optimistic lock: every ORM update checks and bumps it, so two changes racing on one ticket cannot both apply
     # to the same state (the loser's unit of work is retried on the new state).
     row_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")

@@ -16,6 +16,7 @@ from bot.config import LiaisonConfig
 from bot.db import Database, insert_new
 from bot.errors import PermissionDenied, TicketNotFound, UsageError
 from bot.messages.activity import activity_text
+from bot.sla.clocks import STOPPED_STATUSES
 from bot.sla.service import SlaService
 from bot.templating import render
 from bot.tickets import loads, rules
@@ -414,6 +415,8 @@ class TicketService:
             loads.moved(session, (_str(data["old"]), ticket.status), (ticket.assignee_id, ticket.status), now)
         elif kind == rules.STATUS_CHANGE:
             loads.moved(session, (ticket.assignee_id, str(data["old"])), (ticket.assignee_id, ticket.status), now)
+            if data["old"] in rules.ACTIVE_STATUSES and ticket.status in STOPPED_STATUSES:
+                ticket.solved_at = now
         event = self._event(session, ticket, kind, actor.user_id, body, now, **data)
         self.sla.refresh(session, ticket, now)  # re-derive the clocks, replacing moved timers
         update_card(session, ticket, now)

@@ -20,12 +20,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from alembic import command
+from sqlalchemy import select
 
 from bot.clock import MovableClock
 from bot.config import LiaisonConfig
 from bot.customers.context import CustomerContext, card_line, context_for, for_key
 from bot.db import Database
 from bot.messages.common import slack_date
+from bot.migrate import alembic_config
 from bot.sla.sweep import SlaTimers
 from bot.tickets import cards
 from bot.tickets.service import Actor, TicketDraft, TicketService
@@ -152,6 +155,16 @@ def test_last_solved_are_the_most_recent_by_when_they_were_solved(acme: Database
         ("T-2", "Old invoice", W + timedelta(hours=1)),
     ]
     assert all(t.satisfaction is None for t in solved)  # the CSAT hook renders nothing yet
+
+
+def test_tickets_solved_before_solve_times_were_kept_get_them_from_their_log(acme: Database) -> None:
+    config = alembic_config(acme.url)
+    command.downgrade(config, "0016")  # before migration 0017: no solve time on the ticket
+    command.upgrade(config, "head")  # which finds each one's last solve in its log
+    test_last_solved_are_the_most_recent_by_when_they_were_solved(acme)
+    with acme.session() as session:
+        never = session.scalars(select(Ticket.id).where(Ticket.solved_at.is_(None)).order_by(Ticket.id)).all()
+        assert never == [3, 6, 7, 8, 9, 10], "every ticket ever solved has its time; the open ones have none"
 
 
 def test_sla_achievement_counts_the_customers_outcomes_of_the_last_90_days(acme: Database) -> None:
