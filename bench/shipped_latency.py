@@ -40,13 +40,15 @@ from bot.local.driver import DriverResponse, SlackDriver
 from bot.local.standin import SlackStandIn
 from bot.local.workspace import seed
 from bot.migrate import upgrade
-from models import Ticket
+from bot.outbox import PENDING
+from models import OutboxMessage, Ticket
 from tests.shipped.helpers import command_body, worker_count
 
 CLIENTS, BATCH = 8, 5  # concurrent clients, and requests each sends per batch
 DEFAULT_REQUESTS, DEFAULT_WARMUP = 400, 40  # per app and workload: p99 is the 4th-slowest of 400
 DATABASES = ("sqlite", "postgresql")
 SEED_TICKETS = 12
+SEED_DELIVERY = 120.0  # seconds the seed's messages may take to reach the stand-in at Slack's pace
 
 
 @dataclass
@@ -88,6 +90,19 @@ class Apps:
     def tickets(self) -> int:
         with self.database.session() as session:
             return int(session.scalar(select(func.count(Ticket.id))) or 0)
+
+    def delivered(self, timeout: float = SEED_DELIVERY) -> None:
+        """Wait until the outbox has nothing pending (the seed's cards and threads went out at Slack's pace), so
+        the workloads are timed against their own work, not the seed's."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.database.session() as session:
+                pending = session.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.state == PENDING))
+            if not pending:
+                return
+            if time.monotonic() > deadline:
+                raise BenchError(f"the seed's {pending} outbox messages were not delivered within {timeout:.0f} s")
+            time.sleep(0.2)
 
     def modal(self, subject: str) -> dict[str, Any]:
         """Run `/ticket new subject` against Liaison (untimed) and return the modal it opened in the stand-in."""
@@ -220,6 +235,8 @@ def run_database(
             workers = processes["liaison"].workers
             report.backlog = measure_backlog(standin, url, workers, messages=backlog, channels=DEFAULT_CHANNELS)
         first = _seed(apps)
+        say(f"{name}: waiting for the seed's messages to reach the stand-in")
+        apps.delivered()
         workloads = [command(apps, f"show {first}", first), command(apps, "list", "Open tickets"), modal(apps)]
         with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
             for workload_name, prepare in workloads:

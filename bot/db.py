@@ -13,6 +13,8 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from bot import sqlite_writers
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 # PostgreSQL's serialization failure and deadlock: the transaction lost a race and may simply run again.
@@ -23,8 +25,13 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         # A pool as large as a process's threads (gunicorn's 8, the scheduler's jobs, a console), so a busy moment
         # never opens and closes overflow connections, each paying its PRAGMAs and a fresh page cache.
-        pool = {} if make_url(url).database in (None, "", ":memory:") else {"pool_size": 16, "max_overflow": 16}
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
+        path = make_url(url).database
+        in_memory = path in (None, "", ":memory:") or path.startswith("file:")
+        pool = {} if in_memory else {"pool_size": 16, "max_overflow": 16}
+        connect: dict[str, Any] = {"check_same_thread": False, "timeout": 30}
+        if not in_memory:  # writers queue at a lock beside the file rather than in SQLite's sleeping busy loop
+            connect["factory"] = sqlite_writers.gated_connection(sqlite_writers.lock_path(path))
+        engine = create_engine(url, connect_args=connect, **pool)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

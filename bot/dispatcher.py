@@ -55,6 +55,8 @@ MAX_FAILURES = 6
 MAX_BACKOFF = timedelta(minutes=5)
 # A message cannot have been posted before its row existed; the margin covers clocks that disagree a little.
 SEARCH_MARGIN = timedelta(seconds=60)
+# `_deliver`'s answer for a row that Slack's pace holds back: handed back untried, with the round's others.
+WAITING = "waiting"
 
 CardRenderer = Callable[[Session, Ticket, datetime], tuple[str, list[dict[str, Any]]]]
 # Renders a message from its subject (by id) as it is at delivery: the call's arguments (text and blocks, a topic).
@@ -131,19 +133,24 @@ class OutboxDispatcher:
             return result  # Slack is down: the next probe is due later
         owner = leases.new_owner()
         claimed = self._claim(owner)
+        waiting: list[int] = []  # rows that must wait for Slack's pace: handed back untried, together
         for index, row in enumerate(claimed):
             if self.gates.reopens_at() is not None or not self._lease_lasts(row):
                 # Slack went down meanwhile, or this batch ran long: hand the rest back untried rather than risk a
                 # send after another process has taken the row over.
-                self._release([r.id for r in claimed[index:]], owner)
+                waiting += [r.id for r in claimed[index:]]
                 break
             outcome = self._deliver(row, owner)
-            if outcome == DELIVERED:
+            if outcome == WAITING:
+                waiting.append(row.id)
+            elif outcome == DELIVERED:
                 result.delivered += 1
             elif outcome == PARKED:
                 result.parked += 1
             elif outcome == PENDING:
                 result.retried += 1
+        if waiting:
+            self._release(waiting, owner)
         return result
 
     def _claim(self, owner: str) -> list[Claimed]:
@@ -211,10 +218,17 @@ class OutboxDispatcher:
             )
 
     def _deliver(self, claimed: Claimed, owner: str) -> str | None:
-        """Send one claimed row; its outcome, or None when it must wait for Slack's pace (handed back untried)."""
+        """Send one claimed row; its outcome, WAITING when Slack's pace says not yet (for the caller to hand back
+        untried), or None when it was looked at and handed back already (a follow-up whose anchor is not there yet).
+        """
         if claimed.method in self.adapters:
             return self._deliver_elsewhere(claimed, owner)
         try:
+            # Pace first, where the row says where it goes: a row that must wait costs no reading and no rendering
+            # (a burst of cards for one queue channel goes out one a second; each is rendered once, when it goes).
+            paced = claimed.destination is not None
+            if paced and not self._may_call(claimed.method, claimed.destination):
+                return WAITING
             if claimed.role == FOLLOW:
                 if (waiting := self._follow_args(claimed, owner)) is not None:
                     return None if waiting == PENDING else waiting
@@ -222,11 +236,8 @@ class OutboxDispatcher:
                 return parked
             if RENDER in claimed.args:
                 self._render_args(claimed)
-            if not self.gates.open_for(claimed.method, claimed.channel) or not self.gates.spend(
-                claimed.method, claimed.channel
-            ):
-                self._release([claimed.id], owner)
-                return None
+            if not paced and not self._may_call(claimed.method, claimed.channel):
+                return WAITING
             if claimed.method == POST:
                 claimed.args["metadata"] = keyed_metadata(claimed.dedupe_key)
             response = self._send(claimed)
@@ -241,6 +252,10 @@ class OutboxDispatcher:
             log.exception("outbox %s: unexpected error", claimed.dedupe_key)
             return self._count_failure(claimed, owner, f"{type(error).__name__}: {error}")
         return self._delivered(claimed, owner, response)
+
+    def _may_call(self, method: str, channel: str | None) -> bool:
+        """Is Slack open for this call, and does its pace allow one more now? (Takes the call from the pace.)"""
+        return self.gates.open_for(method, channel) and self.gates.spend(method, channel)
 
     def _render_args(self, claimed: Claimed) -> None:
         """Fill in a rendered-at-delivery message's arguments from its subject as it is now."""

@@ -151,6 +151,8 @@ class Claimed:
     in_doubt: bool
     attempts: int
     lease_until: datetime
+    # Where the row says it goes (its `channel` column), known before its arguments are filled in.
+    destination: str | None = None
     # The newest pending update of the same card that this delivery shows too (card rows only).
     folds_upto: int | None = None
 
@@ -172,4 +174,5 @@ class Claimed:
             in_doubt=row.in_doubt,
             attempts=row.attempts,
             lease_until=lease_until,
+            destination=row.channel,
         )

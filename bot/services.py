@@ -75,7 +75,7 @@ class Services:
         BreachLadder(paging).register(timers)
         people = TicketPeople(tickets)
         people.register()
-        escalation = EscalationPoint(database, config.oncall, oncall)
+        escalation = EscalationPoint(config.oncall, oncall)
         incidents = IncidentService(database, clock, config, tickets, paging)
         incidents.register()
         digests = DigestService(database, clock, config, gateway)

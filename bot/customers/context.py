@@ -18,10 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Integer, Select, String, bindparam, cast, func, literal, null, select, union_all
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import ScalarSelect
 
-from bot.db import Database
 from bot.messages.common import slack_date
 from bot.sla.clocks import STOPPED_STATUSES
 from bot.text import mrkdwn
@@ -52,7 +53,7 @@ class SolvedTicket:
     id: int
     subject: str
     solved_at: datetime
-    # Hook for satisfaction scores: filled by `satisfaction_scores`, shown after the date when set.
+    # The customer's satisfaction score for it, shown after the date when they answered the survey.
     satisfaction: str | None = None
 
     @property
@@ -83,80 +84,96 @@ class CustomerContext:
 
 
 def context_for(session: Session, ticket: Ticket, now: datetime) -> CustomerContext:
+    """Two statements, built once: the four counts, then the few listed tickets (with their scores)."""
     customer = ticket.customer
-    others = [Ticket.customer_id == ticket.customer_id, Ticket.id != ticket.id]
-    active = Ticket.status.in_(rules.ACTIVE_STATUSES)
-    total, open_count = session.execute(
-        select(func.count(), func.coalesce(func.sum(case((active, 1), else_=0)), 0)).where(*others)
-    ).one()
-    urgent = session.execute(
-        select(Ticket.id, Ticket.subject, Ticket.priority, Ticket.status)
-        .where(*others, active)
-        .order_by(Ticket.priority, Ticket.created_at, Ticket.id)
-        .limit(LISTED)
-    ).all()
+    values = {"customer_id": ticket.customer_id, "ticket_id": ticket.id, "start": now - WINDOW, "now": now}
+    total, open_count, met, breached = session.execute(FIGURES, values).one()
+    urgent: list[tuple] = []
+    solved: list[tuple] = []
+    for row in session.execute(LISTS, values):
+        (urgent if row.kind == OPEN else solved).append(row)
+    # Each branch was ordered and limited in SQL; a UNION keeps no order between its rows, so order them again.
+    urgent.sort(key=lambda r: (r.priority, r.at, r.id))
+    solved.sort(key=lambda r: (r.at is not None, r.at or now, r.id), reverse=True)
     return CustomerContext(
         name=customer.name,
         tier=customer.tier,
         others=int(total),
         open_count=int(open_count),
-        most_urgent=tuple(OpenTicket(*row) for row in urgent),
-        recent_solved=_recent_solved(session, ticket),
-        **_sla(session, ticket.customer_id, now),
+        most_urgent=tuple(OpenTicket(r.id, r.subject, r.priority, r.status) for r in urgent),
+        recent_solved=tuple(SolvedTicket(r.id, r.subject, r.shown_at, _score(r.score)) for r in solved),
+        met=int(met or 0),
+        breached=int(breached or 0),
     )
 
 
-def _recent_solved(session: Session, ticket: Ticket) -> tuple[SolvedTicket, ...]:
-    # `solved_at` is kept on the ticket at each solve: the listed three are read through an index, however long
-    # the customer's history (its last solve, until migration 0017, was found among all their tickets' events).
-    solved_at = func.coalesce(Ticket.solved_at, Ticket.updated_at, type_=UTCDateTime())
-    rows = session.execute(
-        select(Ticket.id, Ticket.subject, solved_at)
-        .where(
-            Ticket.customer_id == ticket.customer_id,
-            Ticket.id != ticket.id,
-            Ticket.status.in_(STOPPED_STATUSES),
+def _score(score: int | None) -> str | None:
+    return None if score is None else f"{score}/5"
+
+
+def _statements() -> tuple[Select, Select]:
+    """The context's two statements, with bound parameters: built (and their cache keys made) once per process."""
+    customer_id = bindparam("customer_id", type_=Ticket.__table__.c.customer_id.type)
+    ticket_id = bindparam("ticket_id", type_=Ticket.__table__.c.id.type)
+    start, now = bindparam("start", type_=UTCDateTime()), bindparam("now", type_=UTCDateTime())
+    others = (Ticket.customer_id == customer_id, Ticket.id != ticket_id)
+    active = Ticket.status.in_(rules.ACTIVE_STATUSES)
+    mine = SlaClock.ticket_id.in_(select(Ticket.id).where(Ticket.customer_id == customer_id))
+
+    def count(model: type, *where: ColumnElement[bool]) -> ScalarSelect:
+        return select(func.count()).select_from(model).where(*where).scalar_subquery()
+
+    figures = select(
+        count(Ticket, *others),
+        count(Ticket, *others, active),
+        # SLA outcomes in the window, this ticket's included: as bot/digests/figures.py counts them.
+        count(SlaClock, mine, SlaClock.state == MET, SlaClock.stopped_at >= start, SlaClock.stopped_at < now),
+        count(SlaClock, mine, SlaClock.breached_at >= start, SlaClock.breached_at < now),
+    )
+    # `solved_at` is kept on the ticket at each solve, so the last solved are read through an index however long
+    # the customer's history; a ticket solved before it was kept shows its last update.
+    no_time, no_text = cast(null(), UTCDateTime()), cast(null(), String())
+    urgent = (
+        select(
+            literal(OPEN).label("kind"),
+            Ticket.id,
+            Ticket.subject,
+            Ticket.priority,
+            Ticket.status,
+            Ticket.created_at.label("at"),
+            no_time.label("shown_at"),
+            cast(null(), Integer()).label("score"),
         )
-        .order_by(Ticket.solved_at.desc(), Ticket.id.desc())
+        .where(*others, active)
+        .order_by(Ticket.priority, Ticket.created_at, Ticket.id)
         .limit(LISTED)
-    ).all()
-    scores = satisfaction_scores(session, [row[0] for row in rows])
-    return tuple(SolvedTicket(id_, subject, at, scores.get(id_)) for id_, subject, at in rows)
-
-
-def satisfaction_scores(session: Session, ticket_ids: list[int]) -> dict[int, str]:
-    """Each listed solved ticket's satisfaction score, where the customer answered the survey."""
-    if not ticket_ids:
-        return {}
-    rows = session.execute(
-        select(Satisfaction.ticket_id, Satisfaction.score).where(Satisfaction.ticket_id.in_(ticket_ids))
     )
-    return {ticket_id: f"{score}/5" for ticket_id, score in rows}
+    solved = (
+        select(
+            literal(SOLVED).label("kind"),
+            Ticket.id,
+            Ticket.subject,
+            no_text.label("priority"),
+            no_text.label("status"),
+            Ticket.solved_at.label("at"),
+            func.coalesce(Ticket.solved_at, Ticket.updated_at, type_=UTCDateTime()).label("shown_at"),
+            Satisfaction.score,
+        )
+        .outerjoin(Satisfaction, Satisfaction.ticket_id == Ticket.id)
+        .where(*others, Ticket.status.in_(STOPPED_STATUSES))
+        .order_by(Ticket.solved_at.desc().nulls_last(), Ticket.id.desc())
+        .limit(LISTED)
+    )
+    return figures, union_all(urgent.subquery().select(), solved.subquery().select())
 
 
-def _sla(session: Session, customer_id: int, now: datetime) -> dict[str, int]:
-    start = now - WINDOW
-    met = and_(SlaClock.state == MET, SlaClock.stopped_at >= start, SlaClock.stopped_at < now)
-    breached = and_(SlaClock.breached_at >= start, SlaClock.breached_at < now)
-    row = session.execute(
-        select(func.sum(case((met, 1), else_=0)), func.sum(case((breached, 1), else_=0)))
-        .select_from(SlaClock)
-        .join(Ticket, Ticket.id == SlaClock.ticket_id)
-        .where(Ticket.customer_id == customer_id, or_(met, breached))
-    ).one()
-    return {"met": int(row[0] or 0), "breached": int(row[1] or 0)}
+OPEN, SOLVED = "open", "solved"
+FIGURES, LISTS = _statements()
 
 
 def card_line(session: Session, ticket: Ticket, now: datetime) -> str | None:
     """The card's customer context, up to three short mrkdwn lines; always at least the tier."""
     return render(context_for(session, ticket, now))
-
-
-def for_key(database: Database, key: str, now: datetime) -> str | None:
-    """`card_line` for `/ticket show`, in a session of its own; None when the ticket does not exist."""
-    with database.session() as session:
-        ticket = session.get(Ticket, rules.parse_key(key))
-        return None if ticket is None else card_line(session, ticket, now)
 
 
 def render(context: CustomerContext) -> str:

@@ -22,12 +22,8 @@ def person(user_id: str | None, nobody: str = "Unassigned") -> str:
 
 
 def as_dicts(blocks: Sequence[Block]) -> list[dict[str, Any]]:
-    """Validate every block against Slack's limits and serialise it."""
-    out = []
-    for block in blocks:
-        block.validate_json()
-        out.append(block.to_dict())
-    return out
+    """Validate every block against Slack's limits and serialise it (`to_dict` validates, then serialises)."""
+    return [block.to_dict() for block in blocks]
 
 
 def status_options() -> list[Option]:

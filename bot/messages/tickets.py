@@ -52,9 +52,9 @@ def ticket_list(tickets: list[Ticket], scope: str) -> tuple[str, list[dict[str, 
     return f"{title}: {len(tickets)}", as_dicts(blocks)
 
 
-def ticket_details(details: TicketDetails, escalation: str | None = None) -> tuple[str, list[dict[str, Any]]]:
+def ticket_details(details: TicketDetails) -> tuple[str, list[dict[str, Any]]]:
     ticket = details.ticket
-    text, card = ticket_card(ticket, details.sla_lines, escalation)
+    text, card = ticket_card(ticket, details.sla_lines, details.context)
     card = [block for block in card if block["type"] != "actions"]
     activity = [
         activity_text(ticket, e) + f"  _{slack_date(e.created_at, '{date_short} {time}')}_" for e in details.events

@@ -7,19 +7,16 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.db import Database
 from bot.messages import paging as msg
 from bot.messages.common import person
 from bot.oncall.config import SCHEDULE, OnCallBook, target_kind
 from bot.oncall.directory import OnCallDirectory, Paged
 from bot.paging.service import ACKNOWLEDGED, TRIGGERED
-from bot.tickets import rules
 from models import Page, PageNotice, Ticket
 
 
 class EscalationPoint:
-    def __init__(self, database: Database, book: OnCallBook, directory: OnCallDirectory) -> None:
-        self.database = database
+    def __init__(self, book: OnCallBook, directory: OnCallDirectory) -> None:
         self.book = book
         self.directory = directory
 
@@ -49,11 +46,6 @@ class EscalationPoint:
         line = f"*Escalation* ({policy.name}): {_people_via(reached[first])}"
         after = next((people for people in reached[first + 1 :] if people), None)
         return line + (f" · then {_people_via(after)}" if after else "")
-
-    def for_key(self, key: str, now: datetime) -> str | None:
-        with self.database.session() as session:
-            ticket = session.get(Ticket, rules.parse_key(key))
-            return None if ticket is None else self.line(session, ticket, now)
 
 
 def _people_via(people: list[Paged]) -> str:

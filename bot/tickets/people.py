@@ -100,10 +100,11 @@ class TicketPeople:
 
         return self.database.transaction(work)
 
-    def of(self, key: str) -> list[TicketPerson]:
-        with self.database.session() as session:
-            query = select(TicketPerson).where(TicketPerson.ticket_id == rules.parse_key(key))
-            return list(session.scalars(query.order_by(TicketPerson.id)))
+    @staticmethod
+    def line(session: Session, ticket: Ticket, now: datetime) -> str | None:
+        """`/ticket show`'s line of who was added and how responders answered; None when nobody was."""
+        query = select(TicketPerson).where(TicketPerson.ticket_id == ticket.id).order_by(TicketPerson.id)
+        return msg.people_line(list(session.scalars(query)))
 
     def _changed(self, session: Session, ticket: Ticket, event: TicketEvent, now: datetime) -> None:
         """A status change: every stakeholder hears of it."""

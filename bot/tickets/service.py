@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -56,6 +56,12 @@ class TicketDetails:
     ticket: Ticket
     events: list[TicketEvent] = field(default_factory=list)
     sla_lines: list[str] = field(default_factory=list)
+    # What other features add for agents (escalation point, customer context, people), read with the ticket.
+    context: str | None = None
+
+
+# A feature's line about a ticket (on the card, in `/ticket show`), read in the caller's unit of work.
+TicketLine = Callable[[Session, Ticket, datetime], str | None]
 
 
 @dataclass(frozen=True)
@@ -94,7 +100,8 @@ class TicketService:
         with self.database.session() as session:
             return session.scalar(select(Ticket).where(Ticket.source_ref == source_ref))
 
-    def show(self, actor: Actor, key: str) -> TicketDetails:
+    def show(self, actor: Actor, key: str, extra: Sequence[TicketLine] = ()) -> TicketDetails:
+        """The ticket, its last events and SLA lines; for agents also the `extra` lines, all in one unit of work."""
         with self.database.session() as session:
             ticket = self._get(session, key)
             if not actor.is_agent and ticket.requester_id != actor.user_id:
@@ -103,8 +110,10 @@ class TicketService:
             if not actor.is_agent:
                 query = query.where(TicketEvent.kind.in_(rules.PUBLIC_EVENTS))
             events = list(session.scalars(query.order_by(TicketEvent.id.desc()).limit(10)))
-            lines = sla_lines(session, ticket, self.clock.now(), self.sla.book)
-            return TicketDetails(ticket, list(reversed(events)), lines)
+            now = self.clock.now()
+            lines = sla_lines(session, ticket, now, self.sla.book)
+            context = [line for add in extra if (line := add(session, ticket, now))] if actor.is_agent else []
+            return TicketDetails(ticket, list(reversed(events)), lines, "\n".join(context) or None)
 
     def for_change(self, actor: Actor, key: str) -> Ticket:
         """The ticket, if the actor may change it (to open a form about it); refuses like any change would."""

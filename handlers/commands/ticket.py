@@ -18,7 +18,6 @@ from bot.messages import tickets as views_of
 from bot.messages.incident_forms import declare_modal
 from bot.messages.modals import Prefill, new_ticket_modal
 from bot.messages.paging import started_answer
-from bot.messages.people import people_line
 from bot.oncall.commands import OnCallRequest, override_span, parse_length
 from bot.services import Services
 from bot.text import mrkdwn
@@ -104,14 +103,8 @@ def _list(services: Services, call: Call) -> Reply:
 
 
 def _show(services: Services, call: Call) -> Reply:
-    details = services.tickets.show(call.actor, call.parsed.key)
-    if not call.actor.is_agent:
-        return views_of.ticket_details(details)
-    now = services.clock.now()
-    lines = [services.escalation.for_key(call.parsed.key, now)]
-    lines.append(customer_context.for_key(services.database, call.parsed.key, now))
-    lines.append(people_line(services.people.of(call.parsed.key)))
-    return views_of.ticket_details(details, "\n".join(line for line in lines if line) or None)
+    extra = (services.escalation.line, customer_context.card_line, services.people.line)
+    return views_of.ticket_details(services.tickets.show(call.actor, call.parsed.key, extra))
 
 
 def _claim(services: Services, call: Call) -> Reply:

@@ -12,7 +12,8 @@ from bot.dispatcher import OutboxDispatcher
 from bot.local.standin import SlackStandIn
 from bot.slack_gates import SlackGates
 from bot.slack_limits import CHANNEL_BURST, METHOD_TIERS, PER_MINUTE
-from tests.slack_fixtures import GENERAL, QUEUE
+from bot.tickets.service import Actor, TicketDraft
+from tests.slack_fixtures import ALICE, GENERAL, QUEUE
 
 STEP = timedelta(milliseconds=250)
 
@@ -123,3 +124,24 @@ def test_a_channel_waiting_for_its_pace_does_not_hold_up_the_others(
     dispatcher.drain()
     assert len(slack.messages(GENERAL)) == CHANNEL_BURST
     assert len(slack.messages(QUEUE)) == 3
+
+
+def test_cards_waiting_for_the_queue_channels_pace_are_rendered_only_when_they_go(
+    liaison: Liaison, database: Database, slack: SlackStandIn, clock: MovableClock
+) -> None:
+    slack.pace = True
+    dispatcher = liaison.services.dispatcher
+    dispatcher.gates.pace = True
+    rendered: list[int] = []
+    render = dispatcher.render_card
+    dispatcher.render_card = lambda session, ticket, now: rendered.append(ticket.id) or render(session, ticket, now)
+    for n in range(12):  # a burst of new tickets: twelve cards for one queue channel
+        liaison.services.tickets.open(
+            Actor(ALICE, is_agent=True), TicketDraft(subject=f"Burst {n}", new_customer="Acme")
+        )
+
+    dispatcher.drain()
+    assert len(slack.messages(QUEUE)) == CHANNEL_BURST  # the cards (their threads are replies, not history)
+    assert len(rendered) == CHANNEL_BURST  # the cards that must wait were not rendered only to be handed back
+    drain_for([dispatcher], clock, 20)
+    assert len(slack.messages(QUEUE)) == 12 and sorted(rendered) == sorted(set(rendered))  # each rendered once

@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from bot.clock import MovableClock
 from bot.config import LiaisonConfig
-from bot.customers.context import CustomerContext, card_line, context_for, for_key
+from bot.customers.context import CustomerContext, card_line, context_for
 from bot.db import Database
 from bot.messages.common import slack_date
 from bot.migrate import alembic_config
@@ -220,8 +220,3 @@ def test_the_card_renderer_shows_the_line(acme: Database) -> None:
     contexts = [e["text"] for b in blocks if b["type"] == "context" for e in b["elements"]]
     assert expected in contexts
     assert "T-10" in text
-
-
-def test_for_key_reads_it_in_a_session_of_its_own(acme: Database) -> None:
-    assert for_key(acme, "T-10", NOW) == line(acme, 10)
-    assert for_key(acme, "T-99", NOW) is None
