@@ -39,6 +39,7 @@ from bot.outbox import (
     Rejected,
     RetryLater,
 )
+from bot.outbox_outcomes import MAX_BACKOFF, MAX_FAILURES, Outcomes, settle
 from bot.slack_gates import SlackGates
 from models import OutboxMessage, Ticket
 
@@ -50,9 +51,6 @@ LEASE = timedelta(seconds=60)
 # The longest one delivery may take (a join and a retry, each within the client's timeout): a claimed row is
 # only sent while at least this much of its lease is left.
 CALL_TIME = timedelta(seconds=25)
-# Unknown Slack errors and unexpected exceptions: tries before the row is parked, and the back-off between them.
-MAX_FAILURES = 6
-MAX_BACKOFF = timedelta(minutes=5)
 # A message cannot have been posted before its row existed; the margin covers clocks that disagree a little.
 SEARCH_MARGIN = timedelta(seconds=60)
 # `_deliver`'s answer for a row that Slack's pace holds back: handed back untried, with the round's others.
@@ -93,6 +91,7 @@ class OutboxDispatcher:
         self.lease = lease
         self.call_time = call_time
         self.gates = gates or SlackGates(clock)
+        self.outcomes = Outcomes(database, clock, self.gates)
         self.adapters = adapters or {}
         self.renderers = renderers or {}
         # One drain at a time per process (the scheduler and the local console may both ask); across processes the
@@ -201,7 +200,7 @@ class OutboxDispatcher:
             claimed = [Claimed.of(row, now + self.lease) for row in rows]
             doomed = [c.id for c in claimed if c.in_doubt and c.attempts >= MAX_FAILURES]
             for row_id in doomed:
-                self._settle(session, row_id, owner, state=PARKED, last_error="its delivery died too often")
+                settle(session, row_id, owner, state=PARKED, last_error="its delivery died too often")
                 log.warning("outbox row %s parked: its delivery died too often", row_id)
         return [c for c in claimed if c.id not in doomed]
 
@@ -242,16 +241,16 @@ class OutboxDispatcher:
                 claimed.args["metadata"] = keyed_metadata(claimed.dedupe_key)
             response = self._send(claimed)
         except SlackError as error:
-            return self._failed(claimed, owner, error)
+            return self.outcomes.failed(claimed, owner, error)
         except Rejected as error:  # its renderer says it can never be sent (what it shows is gone)
             with self.database.session() as session:
-                self._settle(session, claimed.id, owner, state=PARKED, last_error=str(error)[:2000])
+                settle(session, claimed.id, owner, state=PARKED, last_error=str(error)[:2000])
             log.warning("outbox %s parked: %s", claimed.dedupe_key, error)
             return PARKED
         except Exception as error:  # a fault in one row (a bad payload, a rendering bug) must not stop the others
             log.exception("outbox %s: unexpected error", claimed.dedupe_key)
-            return self._count_failure(claimed, owner, f"{type(error).__name__}: {error}")
-        return self._delivered(claimed, owner, response)
+            return self.outcomes.count_failure(claimed, owner, f"{type(error).__name__}: {error}")
+        return self.outcomes.delivered(claimed, owner, response)
 
     def _may_call(self, method: str, channel: str | None) -> bool:
         """Is Slack open for this call, and does its pace allow one more now? (Takes the call from the pace.)"""
@@ -272,7 +271,7 @@ class OutboxDispatcher:
             attempts = claimed.attempts + 1
             delay = min(timedelta(seconds=2 ** min(attempts - 1, 9)), MAX_BACKOFF)
             with self.database.session() as session:
-                self._settle(
+                settle(
                     session,
                     claimed.id,
                     owner,
@@ -284,13 +283,13 @@ class OutboxDispatcher:
             return PENDING
         except Rejected as error:
             with self.database.session() as session:
-                self._settle(session, claimed.id, owner, state=PARKED, last_error=str(error)[:2000])
+                settle(session, claimed.id, owner, state=PARKED, last_error=str(error)[:2000])
             log.warning("outbox %s parked: %s", claimed.dedupe_key, error)
             return PARKED
         except Exception as error:  # a fault of ours in the adapter: counted, then parked like any other row
             log.exception("outbox %s: unexpected error", claimed.dedupe_key)
-            return self._count_failure(claimed, owner, f"{type(error).__name__}: {error}")
-        return self._delivered(claimed, owner, response)
+            return self.outcomes.count_failure(claimed, owner, f"{type(error).__name__}: {error}")
+        return self.outcomes.delivered(claimed, owner, response)
 
     def _follow_args(self, claimed: Claimed, owner: str) -> str | None:
         """Point a follow-up at the message its earlier row posted; None when ready, PENDING when the earlier row is
@@ -309,11 +308,11 @@ class OutboxDispatcher:
             ).first()
             if (earlier is None or earlier.state == PENDING) and now - claimed.created_at < ANCHOR_WAIT:
                 # Not there yet (an incident's channel is still being created): look again shortly, untried.
-                self._settle(session, claimed.id, owner, next_attempt_at=now + ANCHOR_RETRY)
+                settle(session, claimed.id, owner, next_attempt_at=now + ANCHOR_RETRY)
                 return PENDING
             if earlier is None or earlier.state != DELIVERED or not earlier.posted_ts:
                 reason = f"the message it follows ({after}) was not posted"
-                self._settle(session, claimed.id, owner, state=PARKED, last_error=reason)
+                settle(session, claimed.id, owner, state=PARKED, last_error=reason)
                 log.warning("outbox %s parked: %s", claimed.dedupe_key, reason)
                 return PARKED
         claimed.args["channel"], claimed.args[as_] = earlier.posted_channel, earlier.posted_ts
@@ -335,7 +334,7 @@ class OutboxDispatcher:
             ticket = session.get(Ticket, claimed.ticket_id) if claimed.ticket_id is not None else None
             if ticket is None or (claimed.role != CARD_POST and ticket.card_ts is None):
                 reason = "the ticket's card was never posted"
-                self._settle(session, claimed.id, owner, state=PARKED, last_error=reason)
+                settle(session, claimed.id, owner, state=PARKED, last_error=reason)
                 log.warning("outbox %s parked: %s", claimed.dedupe_key, reason)
                 return PARKED
             claimed.args["channel"] = ticket.queue_channel
@@ -382,98 +381,3 @@ class OutboxDispatcher:
                 raise
             self.gateway.join(args["channel"])
             return self.gateway.call(method, **args)
-
-    # Outcomes: each is one short transaction, applied only while this process still holds the lease.
-
-    def _delivered(self, claimed: Claimed, owner: str, response: dict[str, Any]) -> str:
-        now = self.clock.now()
-        channel, ts = response.get("channel"), response.get("ts")
-        with self.database.session() as session:
-            kept = self._settle(
-                session,
-                claimed.id,
-                owner,
-                state=DELIVERED,
-                delivered_at=now,
-                last_error=None,
-                attempts=OutboxMessage.attempts + 1,
-                posted_channel=channel if claimed.method == POST else None,
-                posted_ts=ts if claimed.method == POST else None,
-            )
-            if not kept:
-                log.warning("outbox %s: delivered after its lease ran out", claimed.dedupe_key)
-            if claimed.role == CARD_POST and ts:
-                card = update(Ticket).where(Ticket.id == claimed.ticket_id).values(card_ts=ts, queue_channel=channel)
-                session.execute(card)
-            if claimed.folds_upto is not None:
-                self._fold(session, claimed, now)
-        return DELIVERED
-
-    def _fold(self, session: Session, claimed: Claimed, now: datetime) -> None:
-        """Settle the pending updates of this card that the delivered rendering already shows."""
-        session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.ticket_id == claimed.ticket_id,
-                OutboxMessage.role == CARD_UPDATE,
-                OutboxMessage.state == PENDING,
-                OutboxMessage.id <= claimed.folds_upto,
-                OutboxMessage.id != claimed.id,
-                OutboxMessage.lease_owner.is_(None),
-            )
-            .values(state=DELIVERED, delivered_at=now, last_error=f"shown by {claimed.dedupe_key}")
-            .execution_options(synchronize_session=False)
-        )
-
-    def _failed(self, claimed: Claimed, owner: str, error: SlackError) -> str:
-        if error.permanent:
-            with self.database.session() as session:
-                self._settle(session, claimed.id, owner, state=PARKED, last_error=error.error)
-            log.warning("outbox %s parked: %s", claimed.dedupe_key, error.error)
-            return PARKED
-        if not error.transient:
-            return self._count_failure(claimed, owner, error.error)
-        if error.error == "ratelimited":
-            channel = claimed.channel if error.method == claimed.method else None
-            until = self.gates.rate_limited(error.method, error.retry_after, channel)
-        else:
-            until = self.gates.unavailable()
-        with self.database.session() as session:
-            # Slack's trouble, not the message's: the try does not count. A connection that failed after sending
-            # may still have posted, so the next try looks first.
-            self._settle(
-                session,
-                claimed.id,
-                owner,
-                last_error=error.error,
-                in_doubt=claimed.in_doubt or error.error.startswith("connection"),
-            )
-        log.info("outbox %s: %s; %s waits until %s", claimed.dedupe_key, error.error, error.method, until.isoformat())
-        return PENDING
-
-    def _count_failure(self, claimed: Claimed, owner: str, reason: str) -> str:
-        now = self.clock.now()
-        attempts = claimed.attempts + 1
-        with self.database.session() as session:
-            if attempts >= MAX_FAILURES:
-                self._settle(session, claimed.id, owner, state=PARKED, attempts=attempts, last_error=reason)
-                log.warning("outbox %s parked after %s tries: %s", claimed.dedupe_key, attempts, reason)
-                return PARKED
-            delay = min(timedelta(seconds=2 ** (attempts - 1)), MAX_BACKOFF)
-            self._settle(session, claimed.id, owner, attempts=attempts, last_error=reason, next_attempt_at=now + delay)
-        log.info("outbox %s: %s; try %s again in %ss", claimed.dedupe_key, reason, attempts + 1, delay.seconds)
-        return PENDING
-
-    @staticmethod
-    def _settle(session: Session, row_id: int, owner: str, **values: Any) -> bool:
-        """Write an outcome and let go of the lease; False when the lease had already passed to someone else."""
-        values.setdefault("in_doubt", False)
-        return (
-            session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == row_id, OutboxMessage.lease_owner == owner)
-                .values(lease_owner=None, lease_until=None, **values)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            == 1
-        )

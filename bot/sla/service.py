@@ -40,6 +40,14 @@ class Prefetched:
             known.events[event.ticket_id].append(event)
         return known
 
+    @classmethod
+    def new_ticket(cls, ticket: Ticket, created: TicketEvent) -> Prefetched:
+        """What a ticket opened in this unit of work has: no clock yet, and its one event."""
+        known = cls()
+        known.clocks[ticket.id] = []
+        known.events[ticket.id] = [created]
+        return known
+
 
 class TimerWrites:
     """A batch's timer changes, written at its end in two statements instead of two per clock.

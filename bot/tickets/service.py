@@ -17,7 +17,7 @@ from bot.db import Database, insert_new
 from bot.errors import PermissionDenied, TicketNotFound, UsageError
 from bot.messages.activity import activity_text
 from bot.sla.clocks import STOPPED_STATUSES
-from bot.sla.service import SlaService
+from bot.sla.service import Prefetched, SlaService
 from bot.templating import render
 from bot.tickets import loads, rules
 from bot.tickets.cards import post_card, post_in_thread, sla_lines, update_card
@@ -209,7 +209,7 @@ class TicketService:
             source=draft.source,
             priority=draft.priority,
         )
-        self.sla.refresh(session, ticket, now)
+        self.sla.refresh(session, ticket, now, known=Prefetched.new_ticket(ticket, event))  # nothing to read back
         post_card(session, ticket, now)
         self._thread_post(session, ticket, event, now)
         for observer in self.observers:
