@@ -58,6 +58,14 @@ def queue(database: Database, clock: MovableClock, channel: str, count: int, key
             )
 
 
+def paced(liaison: Liaison, slack: SlackStandIn) -> OutboxDispatcher:
+    """Liaison's dispatcher keeping Slack's pace, against a stand-in that enforces it."""
+    slack.pace = True
+    dispatcher = liaison.services.dispatcher
+    dispatcher.gates.pace = True
+    return dispatcher
+
+
 def drain_for(dispatchers: list[OutboxDispatcher], clock: MovableClock, seconds: int) -> None:
     for _ in range(int(seconds / STEP.total_seconds())):
         clock.advance(STEP)
@@ -68,9 +76,7 @@ def drain_for(dispatchers: list[OutboxDispatcher], clock: MovableClock, seconds:
 def test_a_busy_channel_is_delivered_at_slacks_pace_without_a_429(
     liaison: Liaison, database: Database, slack: SlackStandIn, clock: MovableClock
 ) -> None:
-    slack.pace = True
-    dispatcher = liaison.services.dispatcher
-    dispatcher.gates.pace = True
+    dispatcher = paced(liaison, slack)
     queue(database, clock, GENERAL, 20, "busy")
     queue(database, clock, QUEUE, 3, "quiet")
 
@@ -129,9 +135,7 @@ def test_a_channel_waiting_for_its_pace_does_not_hold_up_the_others(
 def test_cards_waiting_for_the_queue_channels_pace_are_rendered_only_when_they_go(
     liaison: Liaison, database: Database, slack: SlackStandIn, clock: MovableClock
 ) -> None:
-    slack.pace = True
-    dispatcher = liaison.services.dispatcher
-    dispatcher.gates.pace = True
+    dispatcher = paced(liaison, slack)
     rendered: list[int] = []
     render = dispatcher.render_card
     dispatcher.render_card = lambda session, ticket, now: rendered.append(ticket.id) or render(session, ticket, now)
