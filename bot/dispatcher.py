@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, aliased
 
 from bot import leases
 from bot.clock import Clock
-from bot.db import Database
+from bot.db import Database, among
 from bot.gateway import SlackError, SlackGateway, keyed_metadata
 from bot.outbox import (
     AFTER,
@@ -196,7 +196,9 @@ class OutboxDispatcher:
                 # A try that died with its process counts, so a row that kills every process is parked in time.
                 attempts=OutboxMessage.attempts + case((died, 1), else_=0),
             )
-            rows = session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(won)).order_by(OutboxMessage.id))
+            rows = session.scalars(
+                select(OutboxMessage).where(among(session, OutboxMessage.id, won)).order_by(OutboxMessage.id)
+            )
             claimed = [Claimed.of(row, now + self.lease) for row in rows]
             doomed = [c.id for c in claimed if c.in_doubt and c.attempts >= MAX_FAILURES]
             for row_id in doomed:
@@ -211,7 +213,7 @@ class OutboxDispatcher:
         with self.database.session() as session:
             session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id.in_(ids), OutboxMessage.lease_owner == owner)
+                .where(among(session, OutboxMessage.id, ids), OutboxMessage.lease_owner == owner)
                 .values(lease_owner=None, lease_until=None)
                 .execution_options(synchronize_session=False)
             )

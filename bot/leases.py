@@ -18,6 +18,8 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from bot.db import among
+
 
 def new_owner() -> str:
     """A token naming one claim: the process and a random part, so log lines say who held a row."""
@@ -40,14 +42,14 @@ def claim(
     session.execute(
         update(model)
         .where(
-            model.id.in_(list(ids)),
+            among(session, model.id, ids),
             model.state == "pending",
             or_(model.lease_until.is_(None), model.lease_until < now),
         )
         .values(lease_owner=owner, lease_until=now + lease, **also)
         .execution_options(synchronize_session=False)
     )
-    return list(session.scalars(select(model.id).where(model.id.in_(list(ids)), model.lease_owner == owner)))
+    return list(session.scalars(select(model.id).where(among(session, model.id, ids), model.lease_owner == owner)))
 
 
 def claimable(model: Any, now: datetime) -> Any:

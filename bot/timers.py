@@ -32,7 +32,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot import leases
 from bot.clock import Clock
-from bot.db import Database, lost_race
+from bot.db import Database, among, lost_race
 from models import Timer
 
 log = logging.getLogger(__name__)
@@ -180,13 +180,15 @@ class TimerSweep:
         # replaces its subject's pending timers from cancelling the very timer it fires.
         marked = session.execute(
             update(Timer)
-            .where(Timer.id.in_(ids), Timer.lease_owner == owner, Timer.state == PENDING)
+            .where(among(session, Timer.id, ids), Timer.lease_owner == owner, Timer.state == PENDING)
             .values(state=FIRED, fired_at=now, lease_owner=None, lease_until=None)
             .execution_options(synchronize_session=False)
         )
         if marked.rowcount != len(ids):
             raise _LeaseLost(f"{len(ids) - marked.rowcount} of {len(ids)} timers are no longer leased to {owner}")
-        timers = list(session.scalars(select(Timer).where(Timer.id.in_(ids)).order_by(Timer.due_at, Timer.id)))
+        timers = list(
+            session.scalars(select(Timer).where(among(session, Timer.id, ids)).order_by(Timer.due_at, Timer.id))
+        )
         by_kind: dict[str, list[Timer]] = defaultdict(list)
         for timer in timers:
             by_kind[timer.kind].append(timer)
@@ -216,7 +218,10 @@ class TimerSweep:
     def _set(session: Session, ids: list[int], **values: Any) -> None:
         if ids:
             session.execute(
-                update(Timer).where(Timer.id.in_(ids)).values(**values).execution_options(synchronize_session=False)
+                update(Timer)
+                .where(among(session, Timer.id, ids))
+                .values(**values)
+                .execution_options(synchronize_session=False)
             )
 
     def _count_failure(self, owner: str, timer_id: int, error: Exception) -> int:

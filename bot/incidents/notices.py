@@ -4,6 +4,7 @@ channel to exist), invitations, and the pinned summary and topic (rendered when 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import outbox
-from models import Incident, OutboxMessage
+from bot.incidents import queries
+from bot.tickets.people import stakeholders
+from models import Incident, IncidentStakeholder, OutboxMessage, Ticket
 
 
 def channel_anchor(incident_id: int) -> str:
@@ -65,6 +68,19 @@ def dm(session: Session, incident: Incident, user_id: str, suffix: str, text: st
         payload={"channel": user_id, "text": text, "unfurl_links": False},
         ordering_key=f"user:{user_id}",
     )
+
+
+def tell_stakeholders(
+    session: Session, incident: Incident, suffix: str, line: str, tickets: Sequence[Ticket] | None = None
+) -> None:
+    """A DM to each stakeholder, once: the incident's own, and those of its linked tickets."""
+    tickets = queries.linked(session, incident.id) if tickets is None else tickets
+    people = set(
+        session.scalars(select(IncidentStakeholder.user_id).where(IncidentStakeholder.incident_id == incident.id))
+    )
+    people |= {u for users in stakeholders(session, [t.id for t in tickets]).values() for u in users}
+    for user_id in sorted(people):
+        dm(session, incident, user_id, f"{suffix}:{user_id}", line)
 
 
 def to_channel(session: Session, incident: Incident, now: datetime, suffix: str, text: str) -> None:

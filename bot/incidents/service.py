@@ -18,7 +18,6 @@ Rules a team relies on, decided here:
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -26,34 +25,23 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import outbox
 from bot.access import require_agent, require_role_giver
 from bot.clock import Clock
 from bot.config import LiaisonConfig
 from bot.db import Database, insert_new
 from bot.errors import UsageError
-from bot.incidents import notices, queries
+from bot.incidents import links, notices, queries, resolution, roles
 from bot.incidents.config import COMMANDER, LIAISON, SEVERITIES, STATUSES
+from bot.incidents.events import incident_event
+from bot.incidents.roles import LIAISON_PAGE
 from bot.messages import incidents as msg
-from bot.messages.activity import activity_text
-from bot.paging.service import PagingService, Started
+from bot.paging.service import PagingService
 from bot.tickets import rules
 from bot.tickets.cards import post_in_thread, update_card
-from bot.tickets.people import stakeholders
 from bot.tickets.service import Actor, TicketService
-from models import (
-    Incident,
-    IncidentEvent,
-    IncidentRole,
-    IncidentStakeholder,
-    IncidentTicket,
-    Page,
-    Ticket,
-    TicketEvent,
-)
+from models import Incident, IncidentEvent, IncidentStakeholder, IncidentTicket, Page
 
 OPEN_STATUSES = tuple(s for s in STATUSES if s != "resolved")
-LIAISON_PAGE = "liaison"
 
 
 class IncidentNotFound(UsageError):
@@ -158,13 +146,13 @@ class IncidentService:
             session.flush()
             if incident.bridge_url is None and self.config.bridge:
                 incident.bridge_url = self.config.bridge.format(number=incident.id, key=incident.key)
-            self._event(session, incident, "declared", actor.user_id, now, severity=severity, title=incident.title)
+            incident_event(session, incident, "declared", actor.user_id, now, severity=severity, title=incident.title)
             if commander is not None:
-                self._hand_role(session, incident, COMMANDER, commander, actor.user_id, now)
+                roles.hand_role(session, self.config, incident, COMMANDER, commander, actor.user_id, now)
             if ticket_keys:
-                self._link(session, incident, list(ticket_keys), actor, now)
+                links.link_tickets(session, self.tickets, incident, list(ticket_keys), actor, now)
             if self.config.is_major(severity):
-                self._automatic_liaison(session, incident, actor.user_id, now)
+                roles.automatic_liaison(session, self.config, self.oncall, self.paging, incident, actor.user_id, now)
             return incident
 
         return self.database.transaction(unit)
@@ -184,78 +172,10 @@ class IncidentService:
             require_role_giver(actor, incident.key, holders, self.config.admins)
             if holders.get(role) == user_id:
                 return f"{msg.who(user_id)} already is {role} of {incident.key}."
-            self._hand_role(session, incident, role, user_id, actor.user_id, self.clock.now())
+            roles.hand_role(session, self.config, incident, role, user_id, actor.user_id, self.clock.now())
             return f"{msg.who(user_id)} is now {role} of {incident.key}."
 
         return self.database.transaction(unit)
-
-    def _hand_role(
-        self, session: Session, incident: Incident, role: str, user_id: str, by: str, now: datetime
-    ) -> str | None:
-        """Give the role to the user, ending the previous holder's turn; the previous holder, if any."""
-        current = session.scalar(
-            select(IncidentRole).where(
-                IncidentRole.incident_id == incident.id, IncidentRole.role == role, IncidentRole.ended_at.is_(None)
-            )
-        )
-        previous = current.user_id if current is not None else None
-        if current is not None:
-            current.ended_at = now
-        session.add(IncidentRole(incident_id=incident.id, role=role, user_id=user_id, assigned_by=by, started_at=now))
-        session.flush()
-        event = self._event(session, incident, "role", by, now, role=role, user=user_id, previous=previous)
-        instructions = self.config.roles.get(role, "").format(key=incident.key)
-        notices.dm(
-            session,
-            incident,
-            user_id,
-            f"event:{event.id}",
-            msg.role_dm(incident, role, instructions),
-        )
-        notices.to_channel(
-            session,
-            incident,
-            now,
-            f"event:{event.id}",
-            msg.role_line(incident, role, user_id, previous, by),
-        )
-        notices.invite(session, incident, user_id)
-        notices.refresh(session, incident, now, topic=True)
-        return previous
-
-    def _automatic_liaison(self, session: Session, incident: Incident, by: str, now: datetime) -> None:
-        """A major incident gets a customer liaison: the liaison schedule's on-call, paged to acknowledge."""
-        if LIAISON in queries.roles(session, incident.id) or self.config.liaison_schedule is None:
-            return
-        on_call = self.paging.directory.resolve([self.config.liaison_schedule], session, now)
-        if not on_call:
-            notices.to_channel(session, incident, now, "liaison:nobody", msg.no_liaison_line(incident))
-            return
-        liaison = on_call[0].user_id
-        self._hand_role(session, incident, LIAISON, liaison, by, now)
-        policy = self.oncall.policies.get(self.config.liaison_policy or "")
-        first = {"targets": [liaison], "timeout": int(policy.levels[0].timeout.total_seconds()) if policy else 900}
-        snapshot = {
-            "name": policy.name if policy else None,
-            "repeat": policy.repeat if policy else 0,
-            "pagerduty": False,
-            "levels": [first, *(policy.snapshot()["levels"][1:] if policy else [])],
-        }
-        reason = f"You are customer liaison of {incident.key} ({incident.severity})."
-        try:
-            started: Started = self.paging.open_in(
-                session,
-                by,
-                f"{incident.key} {incident.title}",
-                reason,
-                snapshot,
-                None,
-                self.config.channel,
-                f"incident:{incident.id}:liaison:{liaison}",
-            )
-        except UsageError:
-            return
-        started.page.incident_id, started.page.purpose = incident.id, LIAISON_PAGE
 
     def _page_acknowledged(self, session: Session, page: Page, user_id: str, now: datetime) -> None:
         """Whoever acknowledges the liaison page is the customer liaison (a later level may answer for the first)."""
@@ -265,35 +185,17 @@ class IncidentService:
         if incident is None or incident.status == "resolved":
             return
         if queries.roles(session, incident.id).get(LIAISON) != user_id:
-            self._hand_role(session, incident, LIAISON, user_id, user_id, now)
+            roles.hand_role(session, self.config, incident, LIAISON, user_id, user_id, now)
 
     # Linked tickets
 
     def link(self, actor: Actor, key: str, ticket_keys: Sequence[str]) -> str:
         def unit(session: Session) -> str:
             incident = self.get(session, key)
-            linked = self._link(session, incident, ticket_keys, actor, self.clock.now())
+            linked = links.link_tickets(session, self.tickets, incident, ticket_keys, actor, self.clock.now())
             return msg.linked_answer(incident, linked, len(ticket_keys))
 
         return self.database.transaction(unit)
-
-    def _link(
-        self, session: Session, incident: Incident, ticket_keys: Sequence[str], actor: Actor, now: datetime
-    ) -> list[Ticket]:
-        require_agent(actor, "link tickets to incidents")
-        linked = []
-        for ticket_key in ticket_keys:
-            ticket = self.tickets.for_change_in(session, actor, ticket_key)
-            row = {"incident_id": incident.id, "ticket_id": ticket.id, "linked_by": actor.user_id, "linked_at": now}
-            if not _insert_link(session, row):
-                continue
-            linked.append(ticket)
-            self._event(session, incident, "linked", actor.user_id, now, ticket=ticket.key)
-            self._ticket_event(session, ticket, rules.INCIDENT_LINKED, actor.user_id, incident, now)
-            update_card(session, ticket, now)
-        if linked:
-            notices.refresh(session, incident, now)
-        return linked
 
     def unlink(self, actor: Actor, key: str, ticket_key: str) -> str:
         def unit(session: Session) -> str:
@@ -308,7 +210,7 @@ class IncidentService:
                 return f"{ticket.key} is not linked to {incident.key}."
             now = self.clock.now()
             session.delete(row)
-            self._event(session, incident, "unlinked", actor.user_id, now, ticket=ticket.key)
+            incident_event(session, incident, "unlinked", actor.user_id, now, ticket=ticket.key)
             update_card(session, ticket, now)
             notices.refresh(session, incident, now)
             return f"{ticket.key} is no longer linked to {incident.key}."
@@ -321,13 +223,13 @@ class IncidentService:
         def unit(session: Session) -> str:
             incident = self._changeable(session, actor, key)
             now = self.clock.now()
-            event = self._event(session, incident, "update", actor.user_id, now, body=text)
+            event = incident_event(session, incident, "update", actor.user_id, now, body=text)
             line = msg.update_line(incident, actor.user_id, text)
             notices.to_channel(session, incident, now, f"update:{event.id}", line)
             tickets = queries.linked(session, incident.id)
             for ticket in tickets:
                 post_in_thread(session, ticket, now, f"incident:{incident.id}:update:{event.id}:{ticket.id}", line)
-            self._tell_stakeholders(session, incident, f"event:{event.id}", line, tickets)
+            notices.tell_stakeholders(session, incident, f"event:{event.id}", line, tickets)
             notices.refresh(session, incident, now)
             return f"Update posted to {incident.key} and to {len(tickets)} linked ticket(s)."
 
@@ -348,25 +250,13 @@ class IncidentService:
             }
             if not insert_new(session, IncidentStakeholder, row, unique="incident_id, user_id"):
                 return f"{msg.who(user_id)} already is a stakeholder of {incident.key}; nothing changed."
-            self._event(session, incident, "stakeholder", actor.user_id, self.clock.now(), user=user_id)
+            incident_event(session, incident, "stakeholder", actor.user_id, self.clock.now(), user=user_id)
             notices.dm(
                 session, incident, user_id, f"stakeholder:{user_id}", msg.stakeholder_dm(incident, actor.user_id)
             )
             return f"{msg.who(user_id)} is kept informed of {incident.key}."
 
         return self.database.transaction(unit)
-
-    def _tell_stakeholders(
-        self, session: Session, incident: Incident, suffix: str, line: str, tickets: Sequence[Ticket] | None = None
-    ) -> None:
-        """A DM to each stakeholder, once: the incident's own, and those of its linked tickets."""
-        tickets = queries.linked(session, incident.id) if tickets is None else tickets
-        people = set(
-            session.scalars(select(IncidentStakeholder.user_id).where(IncidentStakeholder.incident_id == incident.id))
-        )
-        people |= {u for users in stakeholders(session, [t.id for t in tickets]).values() for u in users}
-        for user_id in sorted(people):
-            notices.dm(session, incident, user_id, f"{suffix}:{user_id}", line)
 
     def set_severity(self, actor: Actor, key: str, severity: str) -> str:
         return self._set(actor, key, "severity", parse_severity(severity), msg.severity_line)
@@ -391,12 +281,12 @@ class IncidentService:
             now = self.clock.now()
             setattr(incident, field, value)
             incident.updated_at = now
-            event = self._event(session, incident, field, actor.user_id, now, old=old, new=value)
+            event = incident_event(session, incident, field, actor.user_id, now, old=old, new=value)
             line = line_of(incident, old, actor.user_id)
             notices.to_channel(session, incident, now, f"event:{event.id}", line)
-            self._tell_stakeholders(session, incident, f"event:{event.id}", line)
+            notices.tell_stakeholders(session, incident, f"event:{event.id}", line)
             if field == "severity" and self.config.is_major(value) and not self.config.is_major(old):
-                self._automatic_liaison(session, incident, actor.user_id, now)
+                roles.automatic_liaison(session, self.config, self.oncall, self.paging, incident, actor.user_id, now)
             notices.refresh(session, incident, now, topic=True)
             return f"{incident.key} is now {value}."
 
@@ -407,36 +297,8 @@ class IncidentService:
 
         def unit(session: Session) -> str:
             incident = self._changeable(session, actor, key)
-            now = self.clock.now()
-            old, incident.status, incident.resolved_at, incident.updated_at = incident.status, "resolved", now, now
-            self._event(session, incident, "resolved", actor.user_id, now, old=old)
-            tickets = queries.linked(session, incident.id)
-            by_assignee: dict[str, list[Ticket]] = defaultdict(list)
-            for ticket in tickets:
-                self._ticket_event(session, ticket, rules.INCIDENT_RESOLVED, actor.user_id, incident, now)
-                status = self.config.resolve_status
-                if status is not None and ticket.status not in ("solved", "closed") and ticket.status != status:
-                    self.tickets.set_status_in(session, actor, ticket, status)
-                else:
-                    update_card(session, ticket, now)
-                if ticket.assignee_id:
-                    by_assignee[ticket.assignee_id].append(ticket)
-            for assignee, theirs in by_assignee.items():
-                notices.dm(session, incident, assignee, f"resolved:{assignee}", msg.resolved_dm(incident, theirs))
-            resolved = msg.resolved_line(incident, actor.user_id, len(tickets))
-            notices.to_channel(session, incident, now, "resolved", resolved)
-            self._tell_stakeholders(session, incident, "resolved", resolved, tickets)
-            if self.config.channel:
-                outbox.enqueue(
-                    session,
-                    now=now,
-                    dedupe_key=f"incident:{incident.id}:resolved:announce",
-                    method=outbox.POST,
-                    payload={"channel": self.config.channel, "text": msg.resolved_announcement(incident, len(tickets))},
-                    ordering_key=f"incident:{incident.id}:announce",
-                )
-            notices.refresh(session, incident, now, topic=True)
-            return f"{incident.key} is resolved; {len(tickets)} linked ticket(s) updated."
+            updated = resolution.resolve_in(session, self.config, self.tickets, actor, incident, self.clock.now())
+            return f"{incident.key} is resolved; {updated} linked ticket(s) updated."
 
         return self.database.transaction(unit)
 
@@ -446,7 +308,7 @@ class IncidentService:
         def unit(session: Session) -> None:
             incident = self.get(session, key)
             now = self.clock.now()
-            event = self._event(session, incident, kind, author, now, **data)
+            event = incident_event(session, incident, kind, author, now, **data)
             notices.to_channel(session, incident, now, f"event:{event.id}", line)
 
         self.database.transaction(unit)
@@ -458,36 +320,6 @@ class IncidentService:
             raise UsageError(f"{incident.key} is resolved.")
         return incident
 
-    # Writing
-
-    @staticmethod
-    def _ticket_event(
-        session: Session, ticket: Ticket, kind: str, author: str, incident: Incident, now: datetime
-    ) -> None:
-        """The ticket's own log and thread show what the incident did to it (SLA clocks ignore these kinds)."""
-        event = TicketEvent(
-            ticket_id=ticket.id,
-            kind=kind,
-            author_id=author,
-            body=incident.title,
-            data={"incident": incident.key},
-            created_at=now,
-        )
-        session.add(event)
-        session.flush()
-        post_in_thread(session, ticket, now, f"thread:{ticket.key}:event:{event.id}", activity_text(ticket, event))
-
-    @staticmethod
-    def _event(
-        session: Session, incident: Incident, kind: str, author: str, now: datetime, body: str = "", **data: Any
-    ) -> IncidentEvent:
-        event = IncidentEvent(
-            incident_id=incident.id, kind=kind, author_id=author, body=body, data=data, created_at=now
-        )
-        session.add(event)
-        session.flush()
-        return event
-
 
 def parse_severity(text: str) -> str:
     value = text.strip().upper()
@@ -495,8 +327,3 @@ def parse_severity(text: str) -> str:
     if value not in SEVERITIES:
         raise UsageError(f"`{text[:20]}` is not a severity. Use one of: {', '.join(SEVERITIES)} (SEV1 is the worst).")
     return value
-
-
-def _insert_link(session: Session, row: dict[str, Any]) -> bool:
-    """Link once: two agents linking the same ticket at the same moment make one link (the second finds it)."""
-    return insert_new(session, IncidentTicket, row, unique="incident_id, ticket_id")

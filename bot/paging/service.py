@@ -27,31 +27,29 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import outbox
 from bot.access import require_agent
 from bot.clock import Clock
-from bot.db import Database, insert_new
+from bot.db import Database
 from bot.errors import UsageError
 from bot.messages import paging as msg
 from bot.messages.common import person
 from bot.messages.sla import span
 from bot.oncall.config import GROUP, SCHEDULE, USER, EscalationPolicy, OnCallBook, target_kind
-from bot.oncall.directory import OnCallDirectory, Paged
+from bot.oncall.directory import OnCallDirectory
 from bot.pagerduty import PagerDutyConfig
-from bot.paging import notices
+from bot.paging import notices, steps
+from bot.paging.steps import ACKNOWLEDGED, ESCALATE, EXHAUSTED, RESOLVED, TRIGGERED
 from bot.text import code
 from bot.tickets import rules
 from bot.tickets.service import Actor, TicketService
-from bot.timers import PENDING, TimerRegistry
+from bot.timers import TimerRegistry
 from models import Page, PageNotice, Ticket, TicketEvent, Timer
 
 log = logging.getLogger(__name__)
 
-TRIGGERED, ACKNOWLEDGED, EXHAUSTED, RESOLVED = "triggered", "acknowledged", "exhausted", "resolved"
-ESCALATE = "page.escalate"
 ACKNOWLEDGED_ANSWER, DECLINED_ANSWER = "acknowledged", "declined"
 
 
@@ -198,7 +196,7 @@ class PagingService:
         )
         session.add(page)
         session.flush()
-        people = self._page_level(session, page, now, why=None, first=True)
+        people = steps.page_level(session, self.directory, page, now, why=None, first=True)
         notices.pagerduty_event(session, self.pagerduty, page, now, "trigger")
         return Started(page, [p.user_id for p in people])
 
@@ -213,76 +211,12 @@ class PagingService:
     def _why_nobody(target: str) -> str:
         kind = target_kind(target)
         if kind == GROUP:
-            return f"{_target_name(target)} has no members Liaison can see"
+            return f"{steps.target_name(target)} has no members Liaison can see"
         if kind == USER:
             return f"{person(target)} cannot be paged"
         return f"schedule `{target}` has nobody on call now"
 
     # Walking the ladder
-
-    def _page_level(
-        self, session: Session, page: Page, now: datetime, why: str | None, *, first: bool = False
-    ) -> list[Paged]:
-        """Page the current level, or the first after it that reaches someone; exhausts the page if none does."""
-        levels = page.policy["levels"]
-        skipped: list[str] = []
-        while True:
-            level = levels[page.level]
-            people = self.directory.resolve(level["targets"], session, now)
-            if people:
-                break
-            skipped.append(f"level {page.level + 1} ({', '.join(_target_name(t) for t in level['targets'])})")
-            if not _next_level(page):
-                self._exhaust(session, page, now, why)
-                return []
-        step = msg.step_of(page)
-        user_ids = [p.user_id for p in people]
-        for paged in people:
-            dm_key = f"page:{page.id}:r{page.round}:l{page.level}:{paged.user_id}"
-            session.add(
-                PageNotice(
-                    page_id=page.id,
-                    round=page.round,
-                    level=page.level,
-                    user_id=paged.user_id,
-                    via=paged.via,
-                    notified_at=now,
-                    dm_key=dm_key,
-                )
-            )
-            text, blocks = msg.page_dm(page, step, [u for u in user_ids if u != paged.user_id], paged.via)
-            outbox.enqueue(
-                session,
-                now=now,
-                dedupe_key=dm_key,
-                method=outbox.POST,
-                payload={"channel": paged.user_id, "text": text, "blocks": blocks},
-                ordering_key=notices.dm_ordering(page, paged.user_id),
-            )
-        line = msg.level_paged_text(page, step, user_ids, skipped)
-        text = (f"{why}\n" if why else "") + line
-        notices.announce(session, page, now, f"r{page.round}:l{page.level}", text, first=first)
-        timeout = timedelta(seconds=int(levels[page.level]["timeout"]))
-        insert_new(
-            session,
-            Timer,
-            {
-                "kind": ESCALATE,
-                "ticket_id": page.ticket_id,
-                "clock_id": None,
-                "version": 0,
-                "due_at": now + timeout,
-                "dedupe_key": _timeout_key(page.id, page.round, page.level),
-                "state": PENDING,
-                "data": {"page": page.id, "round": page.round, "level": page.level},
-                "created_at": now,
-                "attempts": 0,
-            },
-            unique="dedupe_key",
-        )
-        page.updated_at = now
-        notices.touch_card(session, page, now)
-        return people
 
     def _fire(self, session: Session, timer: Timer, now: datetime, loaded: object) -> bool:
         """A level's timeout: move on, unless the page was answered or moved on meanwhile (then nothing to do)."""
@@ -292,21 +226,8 @@ class PagingService:
         if (page.round, page.level) != (timer.data["round"], timer.data["level"]):
             return False
         timeout = timedelta(seconds=int(page.policy["levels"][page.level]["timeout"]))
-        self._move_on(session, page, now, f"No acknowledgement within {span(timeout)}.")
+        steps.move_on(session, self.directory, page, now, f"No acknowledgement within {span(timeout)}.")
         return True
-
-    def _move_on(self, session: Session, page: Page, now: datetime, why: str) -> None:
-        if _next_level(page):
-            self._page_level(session, page, now, msg.moved_on_text(page, why))
-        else:
-            self._exhaust(session, page, now, msg.moved_on_text(page, why))
-
-    def _exhaust(self, session: Session, page: Page, now: datetime, why: str | None) -> None:
-        page.state, page.ended_at, page.updated_at = EXHAUSTED, now, now
-        paged = session.scalars(select(PageNotice.user_id).where(PageNotice.page_id == page.id).order_by(PageNotice.id))
-        text = msg.exhausted_text(page, list(dict.fromkeys(paged)))
-        notices.announce(session, page, now, "exhausted", (f"{why}\n" if why else "") + text, broadcast=True)
-        notices.touch_card(session, page, now)
 
     # Answers from the people paged
 
@@ -328,7 +249,7 @@ class PagingService:
             page.state, page.acked_by, page.acked_at, page.updated_at = ACKNOWLEDGED, user_id, now, now
             page.ended_at = page.ended_at or now
             mine[-1].answer, mine[-1].answered_at = ACKNOWLEDGED_ANSWER, now
-            self._stop(session, page, now, msg.acknowledged_text(page, msg.waited(page)))
+            steps.stop(session, page, now, msg.acknowledged_text(page, msg.waited(page)))
             notices.pagerduty_event(session, self.pagerduty, page, now, "acknowledge")
             for hook in self.acknowledged:
                 hook(session, page, user_id, now)
@@ -368,7 +289,9 @@ class PagingService:
                 line = f"{person(user_id)} declined {page.key}; still waiting on {', '.join(map(person, waiting))}."
                 notices.announce(session, page, now, f"declined:{notice.id}", line)
             else:
-                self._move_on(session, page, now, f"{', '.join(person(n.user_id) for n in level)} declined.")
+                steps.move_on(
+                    session, self.directory, page, now, f"{', '.join(person(n.user_id) for n in level)} declined."
+                )
             page.updated_at = now
             return Answer(f"You declined {page.key}.", True)
 
@@ -386,7 +309,7 @@ class PagingService:
                 return
             # While this waited, a sweep may have moved the page on to a new level: take that level's timeout too.
             locked = tuple(step)
-            key = _timeout_key(page_id, step.round, step.level)
+            key = steps.timeout_key(page_id, step.round, step.level)
             session.execute(select(Timer.id).where(Timer.dedupe_key == key).with_for_update()).all()
 
     def _notices(self, session: Session, page: Page, user_id: str) -> list[PageNotice]:
@@ -420,47 +343,6 @@ class PagingService:
             if page.state != ACKNOWLEDGED:
                 page.state, page.updated_at = RESOLVED, now
                 page.ended_at = page.ended_at or now
-                self._stop(session, page, now, msg.resolved_text(page))
+                steps.stop(session, page, now, msg.resolved_text(page))
             # Once per page however often the ticket is solved: the event's key is the page's.
             notices.pagerduty_event(session, self.pagerduty, page, now, "resolve")
-
-    def _stop(self, session: Session, page: Page, now: datetime, line: str) -> None:
-        """The page ended: edit every DM it sent, say so in the thread, cancel its pending timeout."""
-        outcome = msg.outcome_line(page)
-        text, blocks = msg.page_dm_ended(page, outcome)
-        for notice in session.scalars(select(PageNotice).where(PageNotice.page_id == page.id)):
-            notices.edit_dm(session, page, notice, now, "end", text, blocks)
-        notices.announce(session, page, now, page.state, line)
-        notices.touch_card(session, page, now)
-        # Only the current level's timeout can still be pending: the earlier ones fired to get here.
-        session.execute(
-            update(Timer)
-            .where(Timer.dedupe_key == _timeout_key(page.id, page.round, page.level), Timer.state == PENDING)
-            .values(state="cancelled")
-            .execution_options(synchronize_session=False)
-        )
-
-
-def _next_level(page: Page) -> bool:
-    """Step to the next level (or the first of the next round); False when the ladder is used up."""
-    if page.level + 1 < len(page.policy["levels"]):
-        page.level += 1
-        return True
-    if page.round < int(page.policy.get("repeat", 0)):
-        page.round, page.level = page.round + 1, 0
-        return True
-    return False
-
-
-def _timeout_key(page_id: int, round_: int, level: int) -> str:
-    return f"page:{page_id}:r{round_}:l{level}"
-
-
-def _target_name(target: str) -> str:
-    kind = target_kind(target)
-    if kind == USER:
-        return person(target)
-    if kind == GROUP:
-        # Named, not mentioned: a mention would notify the whole group in the channel.
-        return f"user group `{target}`"
-    return f"`{target}`"

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from bot.db import insert_many_new, insert_new
+from bot.db import among, insert_many_new, insert_new
 from bot.sla.calendar import BusinessCalendar
 from bot.sla.calendar_days import wall_to_utc
 from bot.sla.clocks import BREACHED, RUNNING, ClockState, Happening, TicketFacts, clocks
@@ -21,6 +21,8 @@ from models import SlaClock, Ticket, TicketEvent, Timer
 
 WARNING, BREACH, REMINDER, LADDER = "sla_warning", "sla_breach", "sla_reminder", "sla_ladder"
 PENDING, FIRED, CANCELLED = "pending", "fired", "cancelled"
+# The columns of an event the clocks read: plain rows, not events loaded as objects.
+HAPPENING = (TicketEvent.kind, TicketEvent.created_at, TicketEvent.data)
 
 
 @dataclass
@@ -28,16 +30,16 @@ class Prefetched:
     """Every clock and event of a batch's tickets, read in two queries instead of two per ticket."""
 
     clocks: dict[int, list[SlaClock]] = field(default_factory=lambda: defaultdict(list))
-    events: dict[int, list[TicketEvent]] = field(default_factory=lambda: defaultdict(list))
+    events: dict[int, list[Happening]] = field(default_factory=lambda: defaultdict(list))
 
     @classmethod
     def read(cls, session: Session, ticket_ids: Sequence[int]) -> Prefetched:
         known = cls()
-        for row in session.scalars(select(SlaClock).where(SlaClock.ticket_id.in_(ticket_ids))):
+        for row in session.scalars(select(SlaClock).where(among(session, SlaClock.ticket_id, ticket_ids))):
             known.clocks[row.ticket_id].append(row)
-        events = select(TicketEvent).where(TicketEvent.ticket_id.in_(ticket_ids)).order_by(TicketEvent.id)
-        for event in session.scalars(events):
-            known.events[event.ticket_id].append(event)
+        events = select(TicketEvent.ticket_id, *HAPPENING).where(among(session, TicketEvent.ticket_id, ticket_ids))
+        for ticket_id, kind, at, data in session.execute(events.order_by(TicketEvent.id)):
+            known.events[ticket_id].append(Happening(kind, at, data))
         return known
 
     @classmethod
@@ -45,7 +47,7 @@ class Prefetched:
         """What a ticket opened in this unit of work has: no clock yet, and its one event."""
         known = cls()
         known.clocks[ticket.id] = []
-        known.events[ticket.id] = [created]
+        known.events[ticket.id] = [Happening(created.kind, created.created_at, created.data)]
         return known
 
 
@@ -114,7 +116,8 @@ class SlaService:
                 if known is not None:
                     have.append(row)
             before = (row.state, row.deadline_at, row.policy, row.target_seconds) if row.version else None
-            self._copy(row, state, now)
+            if not self._copy(row, state, now):
+                continue
             if before == (row.state, row.deadline_at, row.policy, row.target_seconds):
                 continue
             row.version += 1
@@ -167,8 +170,8 @@ class SlaService:
 
     def _facts(self, session: Session, ticket: Ticket, known: Prefetched | None = None) -> TicketFacts:
         if known is None:
-            query = select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
-            events: Sequence[TicketEvent] = list(session.scalars(query))
+            query = select(*HAPPENING).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
+            events = [Happening(kind, at, data) for kind, at, data in session.execute(query)]
         else:
             events = known.events[ticket.id]
         return TicketFacts(
@@ -178,24 +181,34 @@ class SlaService:
             tier=ticket.customer.tier,
             source=ticket.source,
             customer=ticket.customer.name,
-            events=[Happening(e.kind, e.created_at, e.data) for e in events],
+            events=events,
         )
 
     @staticmethod
-    def _copy(row: SlaClock, state: ClockState, now: datetime) -> None:
-        row.policy = state.policy
-        row.state = state.state
-        row.target_seconds = int(state.target.duration.total_seconds())
-        row.business_hours = state.target.business_hours
-        row.started_at = state.started_at
-        row.deadline_at = state.deadline_at
-        row.breached_at = state.breached_at
-        row.stopped_at = state.stopped_at
-        row.breach_reason = state.breach_reason
+    def _copy(row: SlaClock, state: ClockState, now: datetime) -> bool:
+        """Bring the row to the derived state; False when it already was (the row is left alone, so an unchanged
+        clock costs no UPDATE: most changes to a ticket move one of its clocks, if any)."""
+        values = {
+            "policy": state.policy,
+            "state": state.state,
+            "target_seconds": int(state.target.duration.total_seconds()),
+            "business_hours": state.target.business_hours,
+            "started_at": state.started_at,
+            "deadline_at": state.deadline_at,
+            "breached_at": state.breached_at,
+            "stopped_at": state.stopped_at,
+            "breach_reason": state.breach_reason,
+            "elapsed_seconds": int(state.elapsed.total_seconds()) if state.stopped_at is not None else None,
+            "paused_seconds": int(state.paused.total_seconds()),
+            "paused_since": state.paused_since,
+        }
+        changed = {name: value for name, value in values.items() if getattr(row, name) != value}
+        if not changed:
+            return False
+        for name, value in changed.items():
+            setattr(row, name, value)
         row.updated_at = now
-        row.elapsed_seconds = int(state.elapsed.total_seconds()) if state.stopped_at is not None else None
-        row.paused_seconds = int(state.paused.total_seconds())
-        row.paused_since = state.paused_since
+        return True
 
     def _replace_timers(
         self,
@@ -264,7 +277,7 @@ class SlaService:
         # each UPDATE against all of them in Python made a batch cost quadratic time.
         session.execute(
             update(Timer)
-            .where(Timer.clock_id.in_(clock_ids), Timer.state == PENDING)
+            .where(among(session, Timer.clock_id, clock_ids), Timer.state == PENDING)
             .values(state=CANCELLED)
             .execution_options(synchronize_session=False)
         )

@@ -32,6 +32,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot import outbox
+from bot.db import among
 from bot.messages.sla import (
     STORM_BREACH,
     STORM_REMINDER,
@@ -48,7 +49,7 @@ from bot.tickets.cards import ordering
 from bot.tickets.people import stakeholders
 from bot.tickets.service import TicketService
 from bot.timers import TimerRegistry
-from models import Customer, SlaClock, Ticket, Timer
+from models import SlaClock, Ticket, Timer
 
 # Three or more alerts for one channel or person in one sweep batch go as one summary. Slack takes about one message
 # a second per channel with a short burst: two messages go out at once, a third would already wait in line, and a
@@ -74,12 +75,11 @@ class Alert:
 
 @dataclass
 class Batch:
-    """A batch's clocks, tickets and customers (read in a few queries), and what its timers collect as they fire."""
+    """A batch's clocks and tickets (read in a few queries), and what its timers collect as they fire."""
 
     kind: str
     clocks: dict[int, SlaClock]
     tickets: dict[int, Ticket]
-    customers: list[Customer]  # held, so `ticket.customer` is found in the session instead of read again
     known: Prefetched | None = None
     writes: TimerWrites = field(default_factory=TimerWrites)
     messages: list[dict[str, Any]] = field(default_factory=list)
@@ -101,18 +101,20 @@ class SlaTimers:
     @staticmethod
     def loader(kind: str) -> Any:
         def load(session: Session, timers: Sequence[Timer]) -> Batch:
-            clock_ids = {t.clock_id for t in timers if t.clock_id is not None}
             ticket_ids = sorted({t.ticket_id for t in timers if t.ticket_id is not None})
-            clocks = {c.id: c for c in session.scalars(select(SlaClock).where(SlaClock.id.in_(clock_ids)))}
-            tickets = {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids)))}
-            customer_ids = {t.customer_id for t in tickets.values()}
-            customers = list(session.scalars(select(Customer).where(Customer.id.in_(customer_ids))))
-            # A breach re-derives its ticket's clocks from the event log: read every ticket's log at once.
-            known = Prefetched.read(session, ticket_ids) if kind == BREACH else None
-            batch = Batch(kind, clocks, tickets, customers, known)
+            # Each ticket comes with its customer (a joined load), which every message names.
+            tickets = {t.id: t for t in session.scalars(select(Ticket).where(among(session, Ticket.id, ticket_ids)))}
             if kind == BREACH:
+                # A breach re-derives its ticket's clocks from the event log: read every ticket's clocks and log at
+                # once; the timers' own clocks are among them.
+                known = Prefetched.read(session, ticket_ids)
+                clocks = {c.id: c for rows in known.clocks.values() for c in rows}
+                batch = Batch(kind, clocks, tickets, known)
                 batch.stakeholders = stakeholders(session, ticket_ids)
-            return batch
+                return batch
+            clock_ids = {t.clock_id for t in timers if t.clock_id is not None}
+            query = select(SlaClock).where(among(session, SlaClock.id, clock_ids))
+            return Batch(kind, {c.id: c for c in session.scalars(query)}, tickets)
 
         return load
 

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import outbox
+from bot.db import among
 from bot.messages import people as msg
 from bot.tickets import rules
 from bot.tickets.cards import post_in_thread
@@ -129,7 +130,7 @@ def stakeholders(session: Session, ticket_ids: Sequence[int]) -> dict[int, list[
         return found
     rows = session.execute(
         select(TicketPerson.ticket_id, TicketPerson.user_id)
-        .where(TicketPerson.ticket_id.in_(ticket_ids), TicketPerson.role == STAKEHOLDER)
+        .where(among(session, TicketPerson.ticket_id, ticket_ids), TicketPerson.role == STAKEHOLDER)
         .order_by(TicketPerson.id)
     )
     for ticket_id, user_id in rows:

@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from bench import digest_bench
-from bench.__main__ import main, parse_args
-from bench.digest_bench import NOW, WEEK, WORKLOADS, generate, run
+from bench import digest_bench, digest_data
+from bench.__main__ import main
+from bench.cli import parse_args
+from bench.digest_bench import WORKLOADS, run
+from bench.digest_data import NOW, WEEK, generate
 from bench.rig import BenchError
 from bench.sla_data import sqlite_database
 from bot.digests.figures import compute
@@ -74,7 +76,7 @@ def test_generated_tickets_and_clocks_agree_with_each_other() -> None:
             states = dict(connection.execute(text("SELECT state, count(*) FROM sla_clocks GROUP BY state")).all())
             active = connection.scalar(text("SELECT count(*) FROM tickets WHERE status IN ('new', 'open', 'pending')"))
         with database.session() as session:
-            figures = compute(session, digest_bench.policy_book(), NOW - timedelta(seconds=WEEK), NOW, NOW)
+            figures = compute(session, digest_data.policy_book(), NOW - timedelta(seconds=WEEK), NOW, NOW)
     assert wrong == dict.fromkeys(checks, 0)
     assert set(states) == {"met", "breached", "running", "paused"}
     assert 20 <= active <= 120  # about 5% of the tickets are still being worked on

@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 
 from bench import events_bench
-from bench.__main__ import main, parse_args
+from bench.__main__ import main
+from bench.cli import parse_args
 from bench.events_bench import WORKLOADS, EventsReport, format_report, run
 from bench.rig import BenchError
 from bot.local.driver import DriverResponse

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bench import oncall_bench
-from bench.__main__ import main, parse_args
+from bench.__main__ import main
+from bench.cli import parse_args
 from bench.rig import BenchError
 from bot.oncall.feed import FeedLayer
 

@@ -6,7 +6,8 @@ import pytest
 from slack_sdk import WebClient
 
 from bench import paging_bench
-from bench.__main__ import main, parse_args
+from bench.__main__ import main
+from bench.cli import parse_args
 from bench.rig import BenchError
 from bot.local.standin import SlackStandIn
 

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from bench import routing_bench
-from bench.__main__ import main, parse_args
+from bench.__main__ import main
+from bench.cli import parse_args
 from bench.rig import BenchError
 from bench.routing_bench import STEPS, run
 

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bench.__main__ import main, parse_args
+from bench.__main__ import main
+from bench.cli import parse_args
 from bench.sla_bench import format_sweep, run, run_sweep
 from bench.sla_data import DueTimer, load_open_tickets, spread, sqlite_database
 from bench.sla_lateness import format_lateness, run_lateness

@@ -13,7 +13,7 @@ from bot.gateway import SlackGateway
 from bot.local import render
 from bot.local.console import Console
 from bot.local.driver import SlackDriver
-from bot.local.render import Lookup
+from bot.local.render_text import Lookup
 from bot.local.standin import SlackStandIn
 from tests.slack_fixtures import ALICE, QUEUE
 

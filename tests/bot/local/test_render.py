@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot.local import render
-from bot.local.render import Form, Lookup, Style
+from bot.local import render, render_text
+from bot.local.render import Form
+from bot.local.render_text import Lookup, Style
 from bot.messages.home import home_view
 from bot.messages.modals import Prefill, new_ticket_modal
 
@@ -74,11 +75,11 @@ CARD = [
     ],
 )
 def test_mrkdwn_becomes_plain_terminal_text(text: str, shown: str) -> None:
-    assert render.mrkdwn(text, NAMES) == shown
+    assert render_text.mrkdwn(text, NAMES) == shown
 
 
 def test_styles_emphasis_only_for_a_terminal() -> None:
-    assert render.mrkdwn("*bold*", style=Style(color=True)) == "\033[1mbold\033[0m"
+    assert render_text.mrkdwn("*bold*", style=Style(color=True)) == "\033[1mbold\033[0m"
     assert Style().dim("x") == "x"
 
 

@@ -15,7 +15,7 @@ from bot.config import LiaisonConfig
 from bot.db import Database
 from bot.errors import PermissionDenied, TicketNotFound, UsageError
 from bot.tickets.service import Actor, TicketDraft, TicketService
-from models import AppliedRequest, OutboxMessage, TicketEvent
+from models import AppliedRequest, OutboxMessage, SlaClock, TicketEvent
 
 AGENT = Actor("U0AGENT01", is_agent=True)
 OTHER_AGENT = Actor("U0AGENT02", is_agent=True)
@@ -231,3 +231,27 @@ def test_two_claims_racing_on_one_ticket_apply_once(tickets: TicketService, data
     assert sorted(change.applied for change in changes) == [False, True]
     assert events_of(database).count("assignee_change") == 1
     assert outbox_keys(database).count("card:T-1:v1") == 1 and "card:T-1:v2" not in outbox_keys(database)
+
+
+def test_a_change_that_moves_no_clock_leaves_the_clock_rows_unwritten(database: Database, clock: MovableClock) -> None:
+    policy = {
+        "tickets": {"queue_channel": "C0QUEUE01"},
+        "sla": {"policies": [{"name": "all", "targets": {"P2": {"first_response": {"duration": "1h"}}}}]},
+    }
+    tickets = TicketService(database, clock, LiaisonConfig.from_dict(policy))
+    opened = tickets.open(REQUESTER, draft()).ticket
+    clock.advance(timedelta(minutes=5))
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(database.engine, "before_cursor_execute", seen)
+    try:
+        tickets.note(AGENT, opened.key, "Looked at the logs")  # an internal note moves no SLA clock
+    finally:
+        event.remove(database.engine, "before_cursor_execute", seen)
+    with database.session() as session:
+        rows = list(session.scalars(select(SlaClock).where(SlaClock.ticket_id == opened.id)))
+    assert rows and {row.updated_at for row in rows} == {opened.created_at}
+    assert not [s for s in statements if s.lstrip().upper().startswith("UPDATE SLA_CLOCKS")]
