@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, Select, String, bindparam, case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,63 +20,9 @@ from bot.sla.service import Prefetched, SlaService
 from bot.templating import render
 from bot.tickets import loads, rules
 from bot.tickets.cards import post_card, post_in_thread, sla_lines, update_card
+from bot.tickets.lists import list_query
+from bot.tickets.values import Actor, Change, Opened, TicketDetails, TicketDraft, TicketLine
 from models import AppliedRequest, Customer, SlaClock, Ticket, TicketEvent
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is acting, and whether they are on the support team."""
-
-    user_id: str
-    is_agent: bool
-
-
-@dataclass(frozen=True)
-class TicketDraft:
-    """What a person filled in to open a ticket."""
-
-    subject: str
-    priority: str = rules.DEFAULT_PRIORITY
-    description: str = ""
-    customer_id: int | None = None
-    new_customer: str | None = None
-    new_customer_tier: str = "standard"
-    # A message in a customer's shared channel belongs to that customer.
-    customer_channel: str | None = None
-    source: str = rules.SOURCE_COMMAND
-    source_ref: str | None = None
-    source_channel: str | None = None
-    source_ts: str | None = None
-    source_permalink: str | None = None
-
-
-@dataclass
-class TicketDetails:
-    ticket: Ticket
-    events: list[TicketEvent] = field(default_factory=list)
-    sla_lines: list[str] = field(default_factory=list)
-    # What other features add for agents (escalation point, customer context, people), read with the ticket.
-    context: str | None = None
-
-
-# A feature's line about a ticket (on the card, in `/ticket show`), read in the caller's unit of work.
-TicketLine = Callable[[Session, Ticket, datetime], str | None]
-
-
-@dataclass(frozen=True)
-class Opened:
-    ticket: Ticket
-    created: bool
-
-
-@dataclass(frozen=True)
-class Change:
-    """What a change did to a ticket: `applied` is False when it changed nothing (the ticket already was so, or
-    `repeated`: this very request, a Slack retry or a double submission, was applied before)."""
-
-    ticket: Ticket
-    applied: bool = True
-    repeated: bool = False
 
 
 class TicketService:
@@ -128,7 +72,7 @@ class TicketService:
     def list(self, actor: Actor, scope: str = "open", limit: int = 20) -> list[Ticket]:
         """Most urgent first: breached, then nearest SLA deadline, priority, waiting on us before the customer, age."""
         kind = scope if scope in ("mine", "open") else "customer"
-        query = _list_query(kind, actor.is_agent)
+        query = list_query(kind, actor.is_agent)
         with self.database.session() as session:
             return list(session.scalars(query, {"user": actor.user_id, "search": scope.lower(), "limit": limit}))
 
@@ -422,37 +366,3 @@ def _str(value: object) -> str | None:
 def _posted_at(slack_ts: str | None) -> dict[str, str]:
     """Event data for text that was written in Slack (the message's ts), so it is never posted there again."""
     return {"slack_ts": slack_ts} if slack_ts else {}
-
-
-@functools.cache
-def _list_query(kind: str, is_agent: bool) -> Select[tuple[Ticket]]:
-    """A ticket list's statement, built once per kind of list: the person, the search text and the limit are bound
-    when it runs (building it took about as long as running it)."""
-    user = bindparam("user", type_=String)
-    query = select(Ticket)
-    if kind == "mine":
-        mine = Ticket.assignee_id if is_agent else Ticket.requester_id
-        query = query.where(mine == user, Ticket.status.in_(rules.ACTIVE_STATUSES))
-    elif kind == "open":
-        query = query.where(Ticket.status.in_(rules.ACTIVE_STATUSES))
-    else:
-        query = query.join(Customer).where(func.lower(Customer.name).contains(bindparam("search", type_=String)))
-    if not is_agent:
-        query = query.where(Ticket.requester_id == user)
-    return query.order_by(*urgency()).limit(bindparam("limit", type_=Integer))
-
-
-def urgency() -> tuple:
-    waiting_on_us = case(
-        (Ticket.status.in_(("new", "open")), 0), (Ticket.status.in_(rules.ACTIVE_STATUSES), 1), else_=2
-    )
-    # The nearest SLA deadline first (tickets without one after), then priority, then waiting on us, then age.
-    return (
-        Ticket.sla_breached.is_(False),
-        Ticket.next_deadline_at.is_(None),
-        Ticket.next_deadline_at,
-        Ticket.priority,
-        waiting_on_us,
-        Ticket.created_at,
-        Ticket.id,
-    )
