@@ -21,6 +21,8 @@ from models import SlaClock, Ticket, TicketEvent, Timer
 
 WARNING, BREACH, REMINDER, LADDER = "sla_warning", "sla_breach", "sla_reminder", "sla_ladder"
 PENDING, FIRED, CANCELLED = "pending", "fired", "cancelled"
+# The columns of a clock its timers depend on: when one moves, the clock's version goes up and its timers are replaced.
+MOVES = frozenset({"state", "deadline_at", "policy", "target_seconds"})
 # The columns of an event the clocks read: plain rows, not events loaded as objects.
 HAPPENING = (TicketEvent.kind, TicketEvent.created_at, TicketEvent.data)
 
@@ -115,11 +117,10 @@ class SlaService:
                 rows[(state.metric, state.cycle)] = row
                 if known is not None:
                     have.append(row)
-            before = (row.state, row.deadline_at, row.policy, row.target_seconds) if row.version else None
-            if not self._copy(row, state, now):
-                continue
-            if before == (row.state, row.deadline_at, row.policy, row.target_seconds):
-                continue
+            new = not row.version
+            changed = self._copy(row, state, now)
+            if not new and not changed & MOVES:
+                continue  # nothing its timers depend on moved
             row.version += 1
             self._replace_timers(
                 session,
@@ -127,8 +128,8 @@ class SlaService:
                 row,
                 state,
                 now,
-                new=before is None,
-                newly_breached=before is None or before[0] != BREACHED,
+                new=new,
+                newly_breached=new or "state" in changed,  # read only when the derived state is BREACHED
                 announced=announced is not None and announced == row.id,
                 writes=batch,
             )
@@ -185,9 +186,9 @@ class SlaService:
         )
 
     @staticmethod
-    def _copy(row: SlaClock, state: ClockState, now: datetime) -> bool:
-        """Bring the row to the derived state; False when it already was (the row is left alone, so an unchanged
-        clock costs no UPDATE: most changes to a ticket move one of its clocks, if any)."""
+    def _copy(row: SlaClock, state: ClockState, now: datetime) -> set[str]:
+        """Bring the row to the derived state; the names of the columns that changed. A row already in that state is
+        left alone, so an unchanged clock costs no UPDATE: most changes to a ticket move one of its clocks, if any."""
         values = {
             "policy": state.policy,
             "state": state.state,
@@ -203,12 +204,11 @@ class SlaService:
             "paused_since": state.paused_since,
         }
         changed = {name: value for name, value in values.items() if getattr(row, name) != value}
-        if not changed:
-            return False
         for name, value in changed.items():
             setattr(row, name, value)
-        row.updated_at = now
-        return True
+        if changed:
+            row.updated_at = now
+        return set(changed)
 
     def _replace_timers(
         self,
